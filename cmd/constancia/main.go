@@ -1,0 +1,103 @@
+// Command constancia verifies PagoEfectivo payment vouchers.
+//
+// Usage:
+//
+//	constancia scan [--jsonl] PATH...          read vouchers, print fields
+//	constancia eval --labels FILE DIR          accuracy and latency against labels
+//	constancia synth --out DIR [-n N]          generate labelled vouchers
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(os.Stdout, os.Stderr)
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "constancia:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// Main wires the program: it holds the output streams and the logger that
+// every subcommand is given. It has no global state, so tests run it.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Logger         *slog.Logger
+}
+
+// NewMain returns a Main writing to stdout and stderr, logging per
+// CONSTANCIA_LOG_LEVEL (debug, info, warn, error) and CONSTANCIA_LOG_FORMAT
+// (text or json).
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr, Logger: newLogger(stderr)}
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(os.Getenv("CONSTANCIA_LOG_LEVEL"))); err != nil {
+		lvl = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if strings.EqualFold(os.Getenv("CONSTANCIA_LOG_FORMAT"), "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// usageError marks a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `constancia verifies PagoEfectivo payment vouchers.
+
+Commands:
+  scan [--jsonl] [--workers N] PATH...   read vouchers (files or directories) and print their fields
+  eval --labels FILE DIR                 per-field accuracy and latency against a labels.jsonl
+  synth --out DIR [-n N] [--seed S]      generate labelled synthetic vouchers
+
+Run 'constancia COMMAND -h' for a command's flags.`
+
+// Run runs the subcommand named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(m.Stderr, usage)
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "scan":
+		return m.runScan(ctx, args[1:])
+	case "eval":
+		return m.runEval(ctx, args[1:])
+	case "synth":
+		return m.runSynth(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprintln(m.Stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(m.Stderr, usage)
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+}

@@ -1,0 +1,215 @@
+package ocr
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/otiai10/gosseract/v2"
+
+	"github.com/constancia/constancia"
+)
+
+// Config sets up an Engine.
+type Config struct {
+	Workers   int    // Tesseract clients, one per concurrent read (default 2)
+	Languages string // Tesseract languages, "+"-joined (default "spa")
+	Limits    Limits
+	Prep      PrepConfig
+	Logger    *slog.Logger
+}
+
+// Validate reports the first bad field of c.
+func (c Config) Validate() error {
+	if c.Workers < 0 || c.Workers > 64 {
+		return constancia.Errorf(constancia.EINVALID, "ocr: Workers must be between 1 and 64, got %d", c.Workers)
+	}
+	if c.Limits.MaxBytes < 0 || c.Limits.MaxPixels < 0 {
+		return constancia.Errorf(constancia.EINVALID, "ocr: Limits must not be negative")
+	}
+	return nil
+}
+
+// Engine reads vouchers with a fixed pool of Tesseract clients. It is safe
+// for concurrent use; at most Workers reads run at once, the rest wait.
+type Engine struct {
+	cfg     Config
+	clients chan *gosseract.Client
+	log     *slog.Logger
+}
+
+// NewEngine starts cfg.Workers Tesseract clients. It fails with EUNAVAILABLE
+// when Tesseract or its language data cannot be loaded.
+func NewEngine(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Languages == "" {
+		cfg.Languages = "spa"
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	// Tesseract's OpenMP threads make small images ~6x slower on few cores;
+	// parallelism comes from the worker pool instead.
+	if os.Getenv("OMP_THREAD_LIMIT") == "" {
+		os.Setenv("OMP_THREAD_LIMIT", "1")
+	}
+	e := &Engine{cfg: cfg, clients: make(chan *gosseract.Client, cfg.Workers), log: cfg.Logger.With("component", "ocr")}
+	for i := 0; i < cfg.Workers; i++ {
+		c := gosseract.NewClient()
+		if err := c.SetLanguage(strings.Split(cfg.Languages, "+")...); err != nil {
+			e.Close()
+			return nil, constancia.Wrap(err, constancia.EUNAVAILABLE, "tesseract languages unavailable")
+		}
+		c.SetVariable("debug_file", "/dev/null")
+		c.SetVariable("user_defined_dpi", "300")
+		// Probe once so a missing traineddata fails here, not on first upload.
+		if err := c.SetImageFromBytes(encodePGM(image.NewGray(image.Rect(0, 0, 8, 8)))); err != nil {
+			c.Close()
+			e.Close()
+			return nil, constancia.Wrap(err, constancia.EUNAVAILABLE, "tesseract unavailable")
+		}
+		if _, err := c.Text(); err != nil {
+			c.Close()
+			e.Close()
+			return nil, constancia.Wrap(err, constancia.EUNAVAILABLE, "tesseract could not load language data "+cfg.Languages)
+		}
+		e.clients <- c
+	}
+	return e, nil
+}
+
+// Workers returns the size of the client pool.
+func (e *Engine) Workers() int { return e.cfg.Workers }
+
+// Limits returns the byte and pixel caps the engine enforces.
+func (e *Engine) Limits() Limits { return e.cfg.Limits }
+
+// Close releases every Tesseract client. Reads in flight finish first.
+func (e *Engine) Close() error {
+	for i := 0; i < cap(e.clients); i++ {
+		select {
+		case c := <-e.clients:
+			c.Close()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// Word is one word Tesseract read, with its box in the prepared image.
+type Word struct {
+	Text  string
+	Box   image.Rectangle
+	Conf  float64 // 0–1
+	Block int
+	Line  int // line index in reading order as Tesseract grouped it
+}
+
+// recognize runs Tesseract on g in page-segmentation mode psm and returns
+// its words.
+func recognize(c *gosseract.Client, g *image.Gray, psm gosseract.PageSegMode) ([]Word, error) {
+	if err := c.SetPageSegMode(psm); err != nil {
+		return nil, err
+	}
+	if err := c.SetImageFromBytes(encodePGM(g)); err != nil {
+		return nil, err
+	}
+	boxes, err := c.GetBoundingBoxesVerbose()
+	if err != nil {
+		return nil, err
+	}
+	words := make([]Word, 0, len(boxes))
+	for _, b := range boxes {
+		t := strings.TrimSpace(b.Word)
+		if t == "" {
+			continue
+		}
+		words = append(words, Word{Text: t, Box: b.Box, Conf: b.Confidence / 100,
+			Block: b.BlockNum, Line: b.BlockNum*10000 + b.ParNum*100 + b.LineNum})
+	}
+	return words, nil
+}
+
+// acquire takes a client from the pool, or fails when ctx ends first.
+func (e *Engine) acquire(ctx context.Context) (*gosseract.Client, error) {
+	select {
+	case c := <-e.clients:
+		return c, nil
+	case <-ctx.Done():
+		return nil, constancia.Wrap(ctx.Err(), constancia.EUNAVAILABLE, "timed out waiting for an OCR worker")
+	}
+}
+
+// Read decodes data, preprocesses it and extracts the voucher's fields. The
+// returned error is an *constancia.Error for bad input (see Decode) or
+// EUNAVAILABLE when ctx ends while waiting for a worker.
+func (e *Engine) Read(ctx context.Context, data []byte) (*Result, error) {
+	start := time.Now()
+	img, format, err := Decode(data, e.cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.ReadImage(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	r.Format = format
+	r.Elapsed = time.Since(start)
+	return r, nil
+}
+
+// ReadImage is Read for an already decoded image.
+func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, err error) {
+	start := time.Now()
+	defer func() {
+		// A bug in preprocessing or extraction must cost one upload, not the process.
+		if p := recover(); p != nil {
+			e.log.Error("panic while reading a voucher", "panic", p, "stack", string(debug.Stack()))
+			res, err = nil, constancia.Errorf(constancia.EINTERNAL, "internal error while reading the image")
+		}
+	}()
+	prep := Preprocess(img, e.cfg.Prep)
+	c, err := e.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { e.clients <- c }()
+	words, err := recognize(c, prep.Image, gosseract.PSM_AUTO)
+	if err != nil {
+		return nil, constancia.Wrap(err, constancia.EINTERNAL, "ocr failed")
+	}
+	res = extract(words, prep.Image.Rect)
+	res.Prep = prep
+	res.Words = words
+	// Re-read a field that came out weak from its own crop, once.
+	e.reread(c, prep, res)
+	res.Quality = assessQuality(prep, res)
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// encodePGM encodes g as binary PGM, which Leptonica reads without the cost
+// of PNG compression.
+func encodePGM(g *image.Gray) []byte {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "P5\n%d %d\n255\n", w, h)
+	buf.Grow(w * h)
+	for y := 0; y < h; y++ {
+		buf.Write(g.Pix[y*g.Stride : y*g.Stride+w])
+	}
+	return buf.Bytes()
+}

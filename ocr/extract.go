@@ -1,0 +1,752 @@
+package ocr
+
+import (
+	"image"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Lima is Peru's time zone: UTC−5 all year (no daylight saving since 1994).
+var Lima = time.FixedZone("PET", -5*3600)
+
+// Fields are what a voucher says. Zero values mean "not read".
+type Fields struct {
+	CIP         string    `json:"cip,omitempty"`
+	Operation   string    `json:"operation,omitempty"`
+	AmountCents int64     `json:"-"`
+	HasAmount   bool      `json:"-"`
+	Currency    string    `json:"currency,omitempty"` // PEN or USD
+	PaidAt      time.Time `json:"-"`                  // in Lima time
+	TimeShown   string    `json:"-"`                  // "second", "minute" or "" (date only)
+}
+
+// Amount renders the amount as "1249.00", or "" when none was read.
+func (f Fields) Amount() string {
+	if !f.HasAmount {
+		return ""
+	}
+	return FormatCents(f.AmountCents)
+}
+
+// FormatCents renders integer cents as a decimal string with two places.
+func FormatCents(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return sign + strconv.FormatInt(c/100, 10) + "." + pad2(int(c%100))
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// Result is everything read from one voucher image.
+type Result struct {
+	Fields     Fields
+	Confidence map[string]float64         // per field name ("cip", "amount", …), 0–1
+	Boxes      map[string]image.Rectangle // where each field's value was read, in Prep.Image pixels
+	Quality    []string                   // reasons a buyer can act on: blurry, too_dark, too_small, no_document, unreadable
+	Words      []Word
+	Prep       *Prepared
+	Format     string
+	Elapsed    time.Duration
+}
+
+// item is a label or a typed value found on one OCR line.
+type item struct {
+	label bool
+	kind  kind
+	role  role
+	prio  int
+	box   image.Rectangle
+	conf  float64
+	line  int
+	// values
+	text      string
+	cents     int64
+	currency  string
+	date      time.Time // date part (and time when hasTime)
+	hasDate   bool
+	hasTime   bool
+	secs      bool
+	timeOfDay int // seconds since midnight for kTime
+	// alignment
+	pair    *item
+	pairDY  float64
+	claimed bool
+}
+
+func (it *item) cy() float64 { return float64(it.box.Min.Y+it.box.Max.Y) / 2 }
+
+// tok is one normalised word-piece of a line, for label matching.
+type tok struct {
+	s     string
+	words []int // indexes into the line's words
+}
+
+type line struct {
+	words []Word
+	text  string // words joined by spaces, after numeric repair
+	spans [][2]int
+}
+
+func buildLines(words []Word) []line {
+	var lines []line
+	byLine := map[int]int{}
+	for _, w := range words {
+		i, ok := byLine[w.Line]
+		if !ok {
+			i = len(lines)
+			byLine[w.Line] = i
+			lines = append(lines, line{})
+		}
+		lines[i].words = append(lines[i].words, w)
+	}
+	for i := range lines {
+		l := &lines[i]
+		sort.SliceStable(l.words, func(a, b int) bool { return l.words[a].Box.Min.X < l.words[b].Box.Min.X })
+		var sb strings.Builder
+		for j, w := range l.words {
+			if j > 0 {
+				sb.WriteByte(' ')
+			}
+			start := len([]rune(sb.String()))
+			sb.WriteString(repairNumeric(w.Text))
+			l.spans = append(l.spans, [2]int{start, len([]rune(sb.String()))})
+		}
+		l.text = sb.String()
+	}
+	return lines
+}
+
+// repairNumeric fixes common OCR confusions inside tokens that are mostly
+// digits: O→0, l/I/|→1, S→5, B→8, Z→2, keeping currency prefixes intact.
+func repairNumeric(w string) string {
+	prefix := ""
+	lw := strings.ToLower(w)
+	for _, p := range []string{"s/.", "s/", "us$", "$"} {
+		if strings.HasPrefix(lw, p) && len(w) > len(p) {
+			prefix, w = w[:len(p)], w[len(p):]
+			break
+		}
+	}
+	digits, alnum := 0, 0
+	for _, r := range w {
+		if unicode.IsDigit(r) {
+			digits++
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '|' {
+			alnum++
+		}
+	}
+	if digits < 2 || float64(digits) < 0.6*float64(alnum) {
+		return prefix + w
+	}
+	var sb strings.Builder
+	for _, r := range w {
+		switch r {
+		case 'O', 'o', 'D', 'Q':
+			r = '0'
+		case 'l', 'I', '|', 'i', '!':
+			r = '1'
+		case 'S', 's':
+			r = '5'
+		case 'B':
+			r = '8'
+		case 'Z', 'z':
+			r = '2'
+		case 'G':
+			r = '6'
+		}
+		sb.WriteRune(r)
+	}
+	return prefix + sb.String()
+}
+
+// foldRune maps a rune to lower-case ASCII one-for-one, so byte offsets in
+// the folded string equal rune offsets in the original.
+func foldRune(r rune) byte {
+	switch r {
+	case 'á', 'à', 'â', 'ä', 'Á', 'À', 'Â', 'Ä':
+		return 'a'
+	case 'é', 'è', 'ê', 'ë', 'É', 'È', 'Ê', 'Ë':
+		return 'e'
+	case 'í', 'ì', 'î', 'ï', 'Í', 'Ì', 'Î', 'Ï':
+		return 'i'
+	case 'ó', 'ò', 'ô', 'ö', 'Ó', 'Ò', 'Ô', 'Ö':
+		return 'o'
+	case 'ú', 'ù', 'û', 'ü', 'Ú', 'Ù', 'Û', 'Ü':
+		return 'u'
+	case 'ñ', 'Ñ':
+		return 'n'
+	case '°', 'º':
+		return 'o'
+	}
+	if r < 128 {
+		return byte(unicode.ToLower(r))
+	}
+	return '?'
+}
+
+func fold(s string) string {
+	rs := []rune(s)
+	b := make([]byte, len(rs))
+	for i, r := range rs {
+		b[i] = foldRune(r)
+	}
+	return string(b)
+}
+
+var (
+	monthNames = map[string]int{"ene": 1, "feb": 2, "mar": 3, "abr": 4, "may": 5, "jun": 6, "jul": 7, "ago": 8,
+		"set": 9, "sep": 9, "oct": 10, "nov": 11, "dic": 12, "jan": 1, "apr": 4, "aug": 8, "dec": 12}
+	timePat  = `(\d{1,2})\s?[:;]\s?(\d{2})(?:\s?[:;]\s?(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
+	sepPat   = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
+	reDMY    = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + timePat + `)?`)
+	reYMD    = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + timePat + `)?`)
+	reTxt    = regexp.MustCompile(`\b(\d{1,2})\s*(?:de\s+)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?\s*(?:de\s+|del\s+)?(\d{4})\b(?:` + sepPat + timePat + `)?`)
+	reTime   = regexp.MustCompile(`\b` + timePat)
+	reMoney  = regexp.MustCompile(`(?:(s/\s?\.?|5/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reNumber = regexp.MustCompile(`\b\d{5,14}\b`)
+)
+
+// lineItems finds the labels and typed values of one line.
+func lineItems(l line, li int) []*item {
+	var out []*item
+	low := fold(l.text)
+	taken := make([]bool, len(low))
+	boxOf := func(a, b int) (image.Rectangle, float64) {
+		var r image.Rectangle
+		conf, n := 0.0, 0
+		for i, sp := range l.spans {
+			if sp[1] > a && sp[0] < b {
+				r = r.Union(l.words[i].Box)
+				conf += l.words[i].Conf
+				n++
+			}
+		}
+		if n == 0 {
+			return r, 0
+		}
+		return r, conf / float64(n)
+	}
+	add := func(a, b int, it *item) {
+		for i := a; i < b; i++ {
+			taken[i] = true
+		}
+		it.box, it.conf = boxOf(a, b)
+		it.line = li
+		it.text = strings.TrimSpace(string([]rune(l.text)[a:b]))
+		out = append(out, it)
+	}
+	free := func(a, b int) bool {
+		for i := a; i < b; i++ {
+			if taken[i] {
+				return false
+			}
+		}
+		return true
+	}
+	// Dates (with an optional time), textual dates, then times alone.
+	for _, re := range []*regexp.Regexp{reTxt, reDMY, reYMD} {
+		for _, m := range re.FindAllStringSubmatchIndex(low, -1) {
+			if !free(m[0], m[1]) {
+				continue
+			}
+			it, ok := parseDate(re, low, m)
+			if ok {
+				add(m[0], m[1], it)
+			}
+		}
+	}
+	for _, m := range reTime.FindAllStringSubmatchIndex(low, -1) {
+		if !free(m[0], m[1]) {
+			continue
+		}
+		if it, ok := parseTimeMatch(low, m, 1); ok {
+			add(m[0], m[1], &item{kind: kTime, timeOfDay: it.tod, hasTime: true, secs: it.secs})
+		}
+	}
+	for _, m := range reMoney.FindAllStringSubmatchIndex(low, -1) {
+		if !free(m[0], m[1]) {
+			continue
+		}
+		cur := ""
+		if m[2] >= 0 {
+			switch c := strings.ReplaceAll(low[m[2]:m[3]], " ", ""); {
+			case strings.HasPrefix(c, "us"), c == "usd", c == "$":
+				cur = "USD"
+			default:
+				cur = "PEN"
+			}
+		}
+		cents, ok := parseCents(low[m[4]:m[5]])
+		if !ok {
+			continue
+		}
+		// A bare decimal glued to letters (a version, a masked account) is not money.
+		if cur == "" && m[4] > 0 && unicode.IsLetter(rune(low[m[4]-1])) {
+			continue
+		}
+		add(m[0], m[1], &item{kind: kMoney, cents: cents, currency: cur})
+	}
+	for _, m := range reNumber.FindAllStringIndex(low, -1) {
+		if !free(m[0], m[1]) {
+			continue
+		}
+		// Digits inside a masked account or phone ("**** 8107", "(01) 311-9898") are not codes.
+		if m[0] > 0 && strings.ContainsAny(low[max(0, m[0]-2):m[0]], "*-)") {
+			continue
+		}
+		if m[1] < len(low) && strings.ContainsAny(low[m[1]:min(len(low), m[1]+1)], "-*") {
+			continue
+		}
+		add(m[0], m[1], &item{kind: kNum, text: low[m[0]:m[1]]})
+	}
+	// Labels: longest dictionary phrase at each token, on the free text.
+	toks := tokens(low, taken)
+	for i := 0; i < len(toks); {
+		best, bestN := -1, 0
+		for di, d := range labelDefs {
+			ws := strings.Fields(d.phrase)
+			if len(ws) <= bestN || i+len(ws) > len(toks) {
+				continue
+			}
+			ok := true
+			for k, w := range ws {
+				if !similar(toks[i+k].s, w) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				best, bestN = di, len(ws)
+			}
+		}
+		if best < 0 {
+			// An unknown "Something:" label still takes part in alignment.
+			if strings.HasSuffix(toks[i].s, ":") && len(toks[i].s) > 3 {
+				a, b := toks[i].span()
+				add(a, b, &item{label: true, kind: kAny, role: rNone})
+			}
+			i++
+			continue
+		}
+		d := labelDefs[best]
+		a, _ := toks[i].span()
+		_, b := toks[i+bestN-1].span()
+		add(a, b, &item{label: true, kind: d.kind, role: d.role, prio: d.prio})
+		i += bestN
+	}
+	return out
+}
+
+type ltok struct {
+	s    string
+	a, b int
+}
+
+func (t ltok) span() (int, int) { return t.a, t.b }
+
+// tokens splits the folded line into alphabetic word pieces outside taken
+// spans. A trailing ':' is kept on the piece so unknown labels can be seen.
+func tokens(low string, taken []bool) []ltok {
+	var out []ltok
+	i := 0
+	for i < len(low) {
+		c := low[i]
+		if taken[i] || !(c >= 'a' && c <= 'z') {
+			i++
+			continue
+		}
+		j := i
+		for j < len(low) && !taken[j] && ((low[j] >= 'a' && low[j] <= 'z') || low[j] == '?') {
+			j++
+		}
+		s := low[i:j]
+		k := j
+		for k < len(low) && (low[k] == '.' || low[k] == ' ') && k-j < 2 {
+			k++
+		}
+		if k < len(low) && low[k] == ':' {
+			s += ":"
+		}
+		out = append(out, ltok{s: s, a: i, b: j})
+		i = j
+	}
+	return out
+}
+
+// similar reports whether OCR'd token t matches label word w, allowing one
+// edit in words of five letters or more and two in words of eight or more.
+func similar(t, w string) bool {
+	t = strings.TrimSuffix(t, ":")
+	if t == w {
+		return true
+	}
+	if len(w) < 5 {
+		return false
+	}
+	d := lev(t, w)
+	return d <= 1 || (len(w) >= 8 && d <= 2)
+}
+
+func lev(a, b string) int {
+	if abs(len(a)-len(b)) > 2 {
+		return 3
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// parseCents reads "1,249.00", "149.90", "1.249,00" or "149,90" as cents.
+func parseCents(s string) (int64, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	dec := s[len(s)-2:]
+	intPart := strings.NewReplacer(",", "", ".", "").Replace(s[:len(s)-3])
+	if intPart == "" || len(intPart) > 9 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	d, err := strconv.ParseInt(dec, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n*100 + d, true
+}
+
+type tod struct {
+	tod  int
+	secs bool
+}
+
+// parseTimeMatch reads the time groups starting at submatch group g of m.
+func parseTimeMatch(low string, m []int, g int) (tod, bool) {
+	if m[2*g] < 0 {
+		return tod{}, false
+	}
+	h, _ := strconv.Atoi(low[m[2*g]:m[2*g+1]])
+	mi, _ := strconv.Atoi(low[m[2*g+2]:m[2*g+3]])
+	s, secs := 0, false
+	if m[2*g+4] >= 0 {
+		s, _ = strconv.Atoi(low[m[2*g+4]:m[2*g+5]])
+		secs = true
+	}
+	if m[2*g+6] >= 0 {
+		ap := strings.NewReplacer(".", "", " ", "").Replace(low[m[2*g+6]:m[2*g+7]])
+		if h < 1 || h > 12 {
+			return tod{}, false
+		}
+		if ap == "pm" && h != 12 {
+			h += 12
+		}
+		if ap == "am" && h == 12 {
+			h = 0
+		}
+	}
+	if h > 23 || mi > 59 || s > 59 {
+		return tod{}, false
+	}
+	return tod{tod: h*3600 + mi*60 + s, secs: secs}, true
+}
+
+func parseDate(re *regexp.Regexp, low string, m []int) (*item, bool) {
+	get := func(g int) string {
+		if m[2*g] < 0 {
+			return ""
+		}
+		return low[m[2*g]:m[2*g+1]]
+	}
+	var y, mo, d int
+	switch re {
+	case reDMY:
+		d, _ = strconv.Atoi(get(1))
+		mo, _ = strconv.Atoi(get(2))
+		y, _ = strconv.Atoi(get(3))
+		if y < 100 {
+			y += 2000
+		}
+	case reYMD:
+		y, _ = strconv.Atoi(get(1))
+		mo, _ = strconv.Atoi(get(2))
+		d, _ = strconv.Atoi(get(3))
+	case reTxt:
+		d, _ = strconv.Atoi(get(1))
+		mo = monthNames[get(2)]
+		y, _ = strconv.Atoi(get(3))
+	}
+	if y < 2000 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return nil, false
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, Lima)
+	if t.Day() != d {
+		return nil, false
+	}
+	it := &item{kind: kDate, hasDate: true, date: t}
+	if tt, ok := parseTimeMatch(low, m, 4); ok {
+		it.date = t.Add(time.Duration(tt.tod) * time.Second)
+		it.hasTime, it.secs = true, tt.secs
+	}
+	return it, true
+}
+
+func compatible(l, v *item) bool {
+	switch l.kind {
+	case kAny:
+		return true
+	case kDate:
+		return v.kind == kDate || v.kind == kTime
+	case kTime:
+		return v.kind == kTime || (v.kind == kDate && v.hasTime)
+	case kMoney:
+		return v.kind == kMoney
+	case kNum:
+		return v.kind == kNum
+	}
+	return false
+}
+
+// align pairs labels with values by an order-preserving alignment of the
+// two lists sorted top to bottom: type-compatible pairs score, and pairs
+// far apart vertically score less. This reads both same-row layouts and
+// two-column tickets whose value column is offset by a row or two.
+func align(labels, values []*item, rowH float64) {
+	n, m := len(labels), len(values)
+	if n == 0 || m == 0 {
+		return
+	}
+	score := func(l, v *item) float64 {
+		if !compatible(l, v) {
+			return math.Inf(-1)
+		}
+		dy := (v.cy() - l.cy()) / rowH
+		if dy < -0.6 || dy > 4.5 {
+			return math.Inf(-1)
+		}
+		sameRow := math.Abs(dy) < 0.6
+		if sameRow && v.box.Min.X < l.box.Max.X-int(rowH) {
+			return math.Inf(-1) // a value on the row must sit right of its label
+		}
+		if !sameRow && v.box.Max.X < l.box.Min.X {
+			return math.Inf(-1)
+		}
+		s := 10 - math.Abs(dy)
+		if l.kind == kAny {
+			s -= 3
+		}
+		return s
+	}
+	dp := make([][]float64, n+1)
+	for i := range dp {
+		dp[i] = make([]float64, m+1)
+	}
+	for i := 1; i <= n; i++ {
+		for j := 1; j <= m; j++ {
+			best := math.Max(dp[i-1][j], dp[i][j-1])
+			if s := score(labels[i-1], values[j-1]); s > 0 {
+				best = math.Max(best, dp[i-1][j-1]+s)
+			}
+			dp[i][j] = best
+		}
+	}
+	for i, j := n, m; i > 0 && j > 0; {
+		s := score(labels[i-1], values[j-1])
+		switch {
+		case s > 0 && dp[i][j] == dp[i-1][j-1]+s:
+			labels[i-1].pair, values[j-1].pair = values[j-1], labels[i-1]
+			labels[i-1].pairDY = (values[j-1].cy() - labels[i-1].cy()) / rowH
+			i, j = i-1, j-1
+		case dp[i][j] == dp[i-1][j]:
+			i--
+		default:
+			j--
+		}
+	}
+}
+
+// extract turns OCR words into fields.
+func extract(words []Word, bounds image.Rectangle) *Result {
+	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}}
+	lines := buildLines(words)
+	var labels, values []*item
+	var hs []int
+	for _, w := range words {
+		hs = append(hs, w.Box.Dy())
+	}
+	rowH := math.Max(float64(median(hs))*1.3, 8)
+	docText := strings.Builder{}
+	for i, l := range lines {
+		docText.WriteString(fold(l.text) + "\n")
+		for _, it := range lineItems(l, i) {
+			switch {
+			case it.label && it.kind == kText:
+			case it.label:
+				labels = append(labels, it)
+			default:
+				values = append(values, it)
+			}
+		}
+	}
+	byPos := func(s []*item) {
+		sort.SliceStable(s, func(a, b int) bool {
+			if math.Abs(s[a].cy()-s[b].cy()) < rowH*0.4 {
+				return s[a].box.Min.X < s[b].box.Min.X
+			}
+			return s[a].cy() < s[b].cy()
+		})
+	}
+	byPos(labels)
+	byPos(values)
+	align(labels, values, rowH)
+	pairConf := func(l *item) float64 {
+		if math.Abs(l.pairDY) < 0.6 {
+			return 1
+		}
+		return 0.92
+	}
+	pick := func(r ...role) *item {
+		var best *item
+		for _, l := range labels {
+			if l.pair == nil || !containsRole(r, l.role) {
+				continue
+			}
+			if best == nil || l.prio > best.prio {
+				best = l
+			}
+		}
+		return best
+	}
+	// CIP
+	if l := pick(rCIP); l != nil {
+		v := l.pair
+		c := v.conf * pairConf(l)
+		if n := len(v.text); n < 7 || n > 9 {
+			c *= 0.5
+		}
+		res.Fields.CIP = v.text
+		res.Confidence["cip"] = c
+		res.Boxes["cip"] = v.box
+	}
+	if l := pick(rOperation); l != nil && l.pair.text != res.Fields.CIP {
+		res.Fields.Operation = l.pair.text
+		res.Confidence["operation"] = l.pair.conf * pairConf(l)
+		res.Boxes["operation"] = l.pair.box
+	}
+	// Amount: Importe/Monto beats a Total.
+	var amt *item
+	amtConf := 1.0
+	if l := pick(rAmount, rTotal); l != nil {
+		amt, amtConf = l.pair, pairConf(l)
+	} else {
+		for _, v := range values { // an unlabelled amount with a currency sign
+			if v.kind == kMoney && v.pair == nil && v.currency != "" {
+				amt, amtConf = v, 0.5
+				break
+			}
+		}
+	}
+	if amt != nil {
+		res.Fields.AmountCents, res.Fields.HasAmount = amt.cents, true
+		res.Confidence["amount"] = amt.conf * amtConf
+		res.Boxes["amount"] = amt.box
+		res.Fields.Currency = amt.currency
+		if res.Fields.Currency == "" {
+			res.Fields.Currency = inferCurrency(docText.String())
+			res.Confidence["amount"] *= 0.8
+		}
+	}
+	// Payment date and time.
+	if l := pick(rDate); l != nil && l.pair.kind == kDate {
+		v := l.pair
+		t, hasT, secs := v.date, v.hasTime, v.secs
+		c := v.conf * pairConf(l)
+		if !hasT {
+			// "Fecha: dd/mm/yyyy  Hora: hh:mm" or a time just below the date.
+			if lt := pick(rTime); lt != nil {
+				t = t.Add(time.Duration(lt.pair.timeOfDay) * time.Second)
+				hasT, secs = true, lt.pair.secs
+			} else {
+				for _, x := range values {
+					if x.kind == kTime && x.pair == nil && x.cy() >= v.cy()-rowH/2 && x.cy() < v.cy()+2*rowH {
+						t = t.Add(time.Duration(x.timeOfDay) * time.Second)
+						hasT, secs = true, x.secs
+						break
+					}
+				}
+			}
+		}
+		res.Fields.PaidAt = t
+		switch {
+		case !hasT:
+			c *= 0.6
+		case secs:
+			res.Fields.TimeShown = "second"
+		default:
+			res.Fields.TimeShown = "minute"
+		}
+		res.Confidence["paid_at"] = c
+		res.Boxes["paid_at"] = v.box
+	} else {
+		for _, v := range values { // an unlabelled date-time, not a print date
+			if v.kind == kDate && v.hasTime && v.pair == nil {
+				res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
+				res.Confidence["paid_at"] = v.conf * 0.5
+				res.Boxes["paid_at"] = v.box
+				break
+			}
+		}
+	}
+	return res
+}
+
+func containsRole(rs []role, r role) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func inferCurrency(doc string) string {
+	if strings.Contains(doc, "us$") || strings.Contains(doc, "usd") || strings.Contains(doc, "dolares") {
+		return "USD"
+	}
+	return "PEN"
+}

@@ -1,0 +1,234 @@
+package ocr
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+	"sort"
+)
+
+// toGray converts img to 8-bit luminance, taking the Y plane directly from
+// JPEG's YCbCr images.
+func toGray(img image.Image) *image.Gray {
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	switch src := img.(type) {
+	case *image.Gray:
+		for y := 0; y < b.Dy(); y++ {
+			copy(out.Pix[y*out.Stride:y*out.Stride+b.Dx()], src.Pix[(y)*src.Stride:])
+		}
+	case *image.YCbCr:
+		for y := 0; y < b.Dy(); y++ {
+			copy(out.Pix[y*out.Stride:y*out.Stride+b.Dx()], src.Y[src.YOffset(b.Min.X, b.Min.Y+y):])
+		}
+	case *image.NRGBA:
+		for y := 0; y < b.Dy(); y++ {
+			row := src.Pix[y*src.Stride:]
+			o := out.Pix[y*out.Stride:]
+			for x := 0; x < b.Dx(); x++ {
+				r, g, bb, a := int(row[4*x]), int(row[4*x+1]), int(row[4*x+2]), int(row[4*x+3])
+				l := (299*r + 587*g + 114*bb) / 1000
+				o[x] = uint8((l*a + 255*(255-a)) / 255) // transparent → white
+			}
+		}
+	default:
+		draw.Draw(out, out.Bounds(), img, b.Min, draw.Src)
+	}
+	return out
+}
+
+// downscale shrinks g by an integer factor f with area averaging.
+func downscale(g *image.Gray, f int) *image.Gray {
+	if f <= 1 {
+		return g
+	}
+	w, h := g.Rect.Dx()/f, g.Rect.Dy()/f
+	if w < 1 || h < 1 {
+		return g
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	n := f * f
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			s := 0
+			for dy := 0; dy < f; dy++ {
+				row := g.Pix[(y*f+dy)*g.Stride+x*f:]
+				for dx := 0; dx < f; dx++ {
+					s += int(row[dx])
+				}
+			}
+			out.Pix[y*out.Stride+x] = uint8(s / n)
+		}
+	}
+	return out
+}
+
+// resize scales g to w×h: area averaging when shrinking by 2 or more,
+// bilinear otherwise.
+func resize(g *image.Gray, w, h int) *image.Gray {
+	sw, sh := g.Rect.Dx(), g.Rect.Dy()
+	if w == sw && h == sh {
+		return g
+	}
+	if f := min(sw/w, sh/h); f >= 2 {
+		g = downscale(g, f)
+		sw, sh = g.Rect.Dx(), g.Rect.Dy()
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	sx, sy := float64(sw)/float64(w), float64(sh)/float64(h)
+	for y := 0; y < h; y++ {
+		fy := (float64(y)+0.5)*sy - 0.5
+		y0 := int(math.Floor(fy))
+		ty := fy - float64(y0)
+		y0c, y1c := clamp(y0, 0, sh-1), clamp(y0+1, 0, sh-1)
+		for x := 0; x < w; x++ {
+			fx := (float64(x)+0.5)*sx - 0.5
+			x0 := int(math.Floor(fx))
+			tx := fx - float64(x0)
+			x0c, x1c := clamp(x0, 0, sw-1), clamp(x0+1, 0, sw-1)
+			a := float64(g.Pix[y0c*g.Stride+x0c])*(1-tx) + float64(g.Pix[y0c*g.Stride+x1c])*tx
+			b := float64(g.Pix[y1c*g.Stride+x0c])*(1-tx) + float64(g.Pix[y1c*g.Stride+x1c])*tx
+			out.Pix[y*out.Stride+x] = uint8(a*(1-ty) + b*ty + 0.5)
+		}
+	}
+	return out
+}
+
+// rotate turns g by deg degrees counter-clockwise about its centre, keeping
+// the size and filling uncovered corners with bg.
+func rotate(g *image.Gray, deg float64, bg uint8) *image.Gray {
+	if math.Abs(deg) < 0.05 {
+		return g
+	}
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	th := deg * math.Pi / 180
+	c, s := math.Cos(th), math.Sin(th)
+	cx, cy := float64(w)/2, float64(h)/2
+	for y := 0; y < h; y++ {
+		dy := float64(y) + 0.5 - cy
+		for x := 0; x < w; x++ {
+			dx := float64(x) + 0.5 - cx
+			// inverse mapping: source = R(-θ)·dest (image y axis points down)
+			fx := c*dx - s*dy + cx - 0.5
+			fy := s*dx + c*dy + cy - 0.5
+			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+			if x0 < 0 || y0 < 0 || x0+1 >= w || y0+1 >= h {
+				out.Pix[y*out.Stride+x] = bg
+				continue
+			}
+			tx, ty := fx-float64(x0), fy-float64(y0)
+			i := y0*g.Stride + x0
+			a := float64(g.Pix[i])*(1-tx) + float64(g.Pix[i+1])*tx
+			b := float64(g.Pix[i+g.Stride])*(1-tx) + float64(g.Pix[i+g.Stride+1])*tx
+			out.Pix[y*out.Stride+x] = uint8(a*(1-ty) + b*ty + 0.5)
+		}
+	}
+	return out
+}
+
+func crop(g *image.Gray, r image.Rectangle) *image.Gray {
+	r = r.Intersect(g.Rect)
+	out := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		copy(out.Pix[y*out.Stride:y*out.Stride+r.Dx()], g.Pix[(r.Min.Y+y)*g.Stride+r.Min.X:])
+	}
+	return out
+}
+
+// boxBlur returns the mean over a (2r+1)² window, using an integral image.
+func boxBlur(g *image.Gray, r int) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	integ := make([]int64, (w+1)*(h+1))
+	for y := 0; y < h; y++ {
+		var rs int64
+		for x := 0; x < w; x++ {
+			rs += int64(g.Pix[y*g.Stride+x])
+			integ[(y+1)*(w+1)+x+1] = integ[y*(w+1)+x+1] + rs
+		}
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		y0, y1 := max(y-r, 0), min(y+r+1, h)
+		for x := 0; x < w; x++ {
+			x0, x1 := max(x-r, 0), min(x+r+1, w)
+			s := integ[y1*(w+1)+x1] - integ[y0*(w+1)+x1] - integ[y1*(w+1)+x0] + integ[y0*(w+1)+x0]
+			out.Pix[y*out.Stride+x] = uint8(s / int64((y1-y0)*(x1-x0)))
+		}
+	}
+	return out
+}
+
+// maxFilter is a separable grey dilation with a (2r+1)² square.
+func maxFilter(g *image.Gray, r int) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	tmp := image.NewGray(g.Rect)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m := uint8(0)
+			for k := max(x-r, 0); k <= min(x+r, w-1); k++ {
+				m = max(m, g.Pix[y*g.Stride+k])
+			}
+			tmp.Pix[y*tmp.Stride+x] = m
+		}
+	}
+	out := image.NewGray(g.Rect)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m := uint8(0)
+			for k := max(y-r, 0); k <= min(y+r, h-1); k++ {
+				m = max(m, tmp.Pix[k*tmp.Stride+x])
+			}
+			out.Pix[y*out.Stride+x] = m
+		}
+	}
+	return out
+}
+
+// otsu returns the Otsu threshold of g's histogram.
+func otsu(g *image.Gray) uint8 {
+	var hist [256]int
+	for y := 0; y < g.Rect.Dy(); y++ {
+		for _, p := range g.Pix[y*g.Stride : y*g.Stride+g.Rect.Dx()] {
+			hist[p]++
+		}
+	}
+	total := g.Rect.Dx() * g.Rect.Dy()
+	var sum float64
+	for i, c := range hist {
+		sum += float64(i * c)
+	}
+	var sumB, best float64
+	wB, th := 0, 127
+	for t := 0; t < 256; t++ {
+		wB += hist[t]
+		if wB == 0 {
+			continue
+		}
+		wF := total - wB
+		if wF == 0 {
+			break
+		}
+		sumB += float64(t * hist[t])
+		mB, mF := sumB/float64(wB), (sum-sumB)/float64(wF)
+		v := float64(wB) * float64(wF) * (mB - mF) * (mB - mF)
+		if v > best {
+			best, th = v, t
+		}
+	}
+	return uint8(th)
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+func median(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]int(nil), v...)
+	sort.Ints(s)
+	return s[len(s)/2]
+}
+
+var _ = color.Gray{}

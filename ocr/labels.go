@@ -1,0 +1,92 @@
+package ocr
+
+// kind is the type of value a label announces or a token holds.
+type kind uint8
+
+const (
+	kAny   kind = iota // unknown label ending in ':' — absorbs any value in alignment
+	kNum               // a long digit string (codes, ids)
+	kMoney             // an amount with or without currency
+	kDate              // a date, possibly with a time
+	kTime              // a time of day alone
+	kText              // a label whose value is words (company, channel…)
+)
+
+// role says what a label means for the voucher.
+type role uint8
+
+const (
+	rNone      role = iota
+	rCIP            // the PagoEfectivo payment code
+	rOperation      // the operation / transaction number
+	rAmount         // the paid amount (Importe, Monto)
+	rTotal          // a total that equals the amount when no Importe is printed
+	rDate           // the payment date (and maybe time)
+	rTime           // the payment time alone ("Hora")
+	rOther          // a distractor: RUC, terminal, commission, print date…
+)
+
+type labelDef struct {
+	phrase string // normalised: lower case ASCII, single spaces, no punctuation
+	kind   kind
+	role   role
+	prio   int // among labels of one role, the higher wins
+}
+
+// labelDefs lists label phrases as they appear on Peruvian payment vouchers.
+// Longer phrases are matched first, so "fecha de emision" beats "fecha".
+var labelDefs = []labelDef{
+	// CIP / payment code
+	{"codigo cip", kNum, rCIP, 3}, {"cod cip", kNum, rCIP, 3}, {"nro cip", kNum, rCIP, 3},
+	{"numero cip", kNum, rCIP, 3}, {"n cip", kNum, rCIP, 3}, {"cip", kNum, rCIP, 3},
+	{"codigo de pago", kNum, rCIP, 3}, {"cod de pago", kNum, rCIP, 3}, {"codigo pago", kNum, rCIP, 3},
+	{"cod pago", kNum, rCIP, 3}, {"codigo de servicio", kNum, rCIP, 1}, {"codigo", kNum, rCIP, 1},
+	{"cod de servicio", kNum, rCIP, 1}, {"nro de pago", kNum, rCIP, 2},
+	// operation
+	{"numero de operacion", kNum, rOperation, 3}, {"nro de operacion", kNum, rOperation, 3},
+	{"n de operacion", kNum, rOperation, 3}, {"no de operacion", kNum, rOperation, 3},
+	{"nro operacion", kNum, rOperation, 3}, {"num operacion", kNum, rOperation, 3},
+	{"n operacion", kNum, rOperation, 3}, {"no operacion", kNum, rOperation, 3},
+	{"nro de op", kNum, rOperation, 3}, {"nro op", kNum, rOperation, 3}, {"n op", kNum, rOperation, 2},
+	{"cod operacion", kNum, rOperation, 3}, {"codigo de operacion", kNum, rOperation, 3},
+	{"operacion nro", kNum, rOperation, 3}, {"operacion", kNum, rOperation, 2}, {"op", kNum, rOperation, 1},
+	{"numero de transaccion", kNum, rOperation, 2}, {"nro de transaccion", kNum, rOperation, 2},
+	{"id de transaccion", kNum, rOperation, 2}, {"transaccion", kNum, rOperation, 1},
+	{"nro de referencia", kNum, rOperation, 1}, {"referencia", kNum, rOperation, 1},
+	// amount
+	{"importe pagado", kMoney, rAmount, 4}, {"monto pagado", kMoney, rAmount, 4},
+	{"importe", kMoney, rAmount, 3}, {"monto", kMoney, rAmount, 3}, {"monto a pagar", kMoney, rAmount, 3},
+	{"monto total", kMoney, rTotal, 2}, {"total pagado", kMoney, rTotal, 2}, {"importe total", kMoney, rTotal, 2},
+	{"total a pagar", kMoney, rTotal, 2}, {"pagaste", kMoney, rTotal, 2}, {"total", kMoney, rTotal, 1},
+	{"comision", kMoney, rOther, 0}, {"cargo", kMoney, rOther, 0}, {"costo", kMoney, rOther, 0},
+	{"efectivo", kMoney, rOther, 0}, {"vuelto", kMoney, rOther, 0}, {"recibido", kMoney, rOther, 0},
+	{"cambio", kMoney, rOther, 0}, {"igv", kMoney, rOther, 0}, {"subtotal", kMoney, rOther, 0},
+	{"comision agente", kMoney, rOther, 0},
+	// date and time
+	{"fecha y hora de pago", kDate, rDate, 4}, {"fecha de pago", kDate, rDate, 4}, {"fecha pago", kDate, rDate, 4},
+	{"fecha y hora", kDate, rDate, 3}, {"fecha hora", kDate, rDate, 3}, {"fecha de operacion", kDate, rDate, 3},
+	{"fecha de transaccion", kDate, rDate, 3}, {"pagado el", kDate, rDate, 3},
+	{"fecha", kDate, rDate, 2}, {"hora", kTime, rTime, 2}, {"hora de pago", kTime, rTime, 3},
+	{"impreso", kDate, rOther, 0}, {"fecha de impresion", kDate, rOther, 0}, {"impresion", kDate, rOther, 0},
+	{"fecha de emision", kDate, rOther, 0}, {"emision", kDate, rOther, 0}, {"emitido", kDate, rOther, 0},
+	{"fecha contable", kDate, rOther, 0}, {"fecha de vencimiento", kDate, rOther, 0}, {"vence", kDate, rOther, 0},
+	{"vencimiento", kDate, rOther, 0}, {"fecha de expiracion", kDate, rOther, 0}, {"expira", kDate, rOther, 0},
+	{"fecha de creacion", kDate, rOther, 0}, {"generado", kDate, rOther, 0},
+	// numeric distractors
+	{"ruc", kNum, rOther, 0}, {"terminal", kNum, rOther, 0}, {"cod agente", kNum, rOther, 0},
+	{"codigo agente", kNum, rOther, 0}, {"cod ag", kNum, rOther, 0}, {"secuencia", kNum, rOther, 0},
+	{"mtcn", kNum, rOther, 0}, {"caja", kNum, rOther, 0}, {"tel", kNum, rOther, 0}, {"telefono", kNum, rOther, 0},
+	{"celular", kNum, rOther, 0}, {"dni", kNum, rOther, 0}, {"lote", kNum, rOther, 0}, {"tienda", kNum, rOther, 0},
+	{"nro de cuenta", kNum, rOther, 0}, {"tarjeta", kNum, rOther, 0}, {"autorizacion", kNum, rOther, 0},
+	{"cod autorizacion", kNum, rOther, 0}, {"pedido", kNum, rOther, 0}, {"orden", kNum, rOther, 0},
+	{"nro de orden", kNum, rOther, 0}, {"id", kNum, rOther, 0}, {"ticket", kNum, rOther, 0},
+	{"cod establecimiento", kNum, rOther, 0}, {"establecimiento", kNum, rOther, 0},
+	// text-valued labels: not aligned
+	{"empresa", kText, rNone, 0}, {"comercio", kText, rNone, 0}, {"concepto", kText, rNone, 0},
+	{"canal", kText, rNone, 0}, {"agente", kText, rNone, 0}, {"cajero", kText, rNone, 0},
+	{"servicio", kText, rNone, 0}, {"cliente", kText, rNone, 0}, {"beneficiario", kText, rNone, 0},
+	{"titular", kText, rNone, 0}, {"cuenta de cargo", kText, rNone, 0}, {"cuenta", kText, rNone, 0},
+	{"estado", kText, rNone, 0}, {"moneda", kText, rNone, 0}, {"medio de pago", kText, rNone, 0},
+	{"banco", kText, rNone, 0}, {"direccion", kText, rNone, 0}, {"usuario", kText, rNone, 0},
+	{"ordenante", kText, rNone, 0}, {"descripcion", kText, rNone, 0}, {"detalle", kText, rNone, 0},
+}

@@ -1,0 +1,349 @@
+package ocr
+
+import (
+	"image"
+	"math"
+)
+
+// Prepared is a voucher image made ready for Tesseract, with what was
+// measured on the way.
+type Prepared struct {
+	Image      *image.Gray     // normalised, deskewed document at reading scale
+	Doc        image.Rectangle // document region in the (oriented) upload
+	Angle      float64         // rotation applied, degrees counter-clockwise
+	Scale      float64         // factor from the upload's pixels to Image's
+	GlyphPx    float64         // median glyph height in the upload, pixels
+	Brightness float64         // mean brightness of the document, 0–255
+	Sharpness  float64         // mean gradient energy of text edges at reading scale
+	NoDocument bool            // no text-like marks were found
+}
+
+// PrepConfig tunes preprocessing. The zero value uses the measured defaults.
+type PrepConfig struct {
+	TargetGlyph float64 // glyph height Tesseract reads best, pixels (default 30)
+	NoDeskew    bool
+	NoCrop      bool
+	NoNormalize bool
+}
+
+const workLongSide = 2400 // uploads larger than this are first area-downscaled
+
+// Preprocess finds the document in img, crops and deskews it, scales it so
+// glyphs are about cfg.TargetGlyph pixels tall and flattens uneven light.
+func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
+	if cfg.TargetGlyph == 0 {
+		cfg.TargetGlyph = 30
+	}
+	g := toGray(img)
+	pre := 1.0
+	if ls := max(g.Rect.Dx(), g.Rect.Dy()); ls > workLongSide {
+		f := (ls + workLongSide - 1) / workLongSide
+		g = downscale(g, f)
+		pre = 1 / float64(f)
+	}
+	p := &Prepared{Doc: img.Bounds()}
+
+	// 1. Document region: the largest bright connected region of a small copy.
+	docRect, mask := image.Rectangle{}, (*image.Gray)(nil)
+	if !cfg.NoCrop {
+		docRect, mask = findDocument(g)
+	}
+	if docRect.Empty() {
+		docRect = g.Rect
+	}
+	g = crop(g, docRect)
+	if mask != nil {
+		mask = crop(mask, docRect)
+	}
+	p.Doc = image.Rect(int(float64(docRect.Min.X)/pre), int(float64(docRect.Min.Y)/pre),
+		int(float64(docRect.Max.X)/pre), int(float64(docRect.Max.Y)/pre)).Add(img.Bounds().Min)
+
+	// 2. Illumination: divide by a background estimate so shadows, vignettes
+	// and faded thermal paper all become dark ink on white.
+	if !cfg.NoNormalize {
+		g = flatten(g)
+	}
+	if mask != nil {
+		for i, m := range mask.Pix {
+			if m == 0 {
+				g.Pix[i] = 255
+			}
+		}
+	}
+	p.Brightness = meanOf(g)
+
+	// 3. Skew and glyph size, measured on text marks at analysis scale.
+	marks, af := textMarks(g)
+	if len(marks.pts) < 50 {
+		p.NoDocument = true
+	}
+	if !cfg.NoDeskew && len(marks.pts) >= 50 {
+		p.Angle = estimateSkew(marks.pts)
+	}
+	glyph := marks.glyphHeight * af // at the working (pre-scaled) resolution
+	scale := 1.0
+	if glyph >= 3 {
+		scale = cfg.TargetGlyph / glyph
+	} else {
+		scale = 1200 / float64(g.Rect.Dx())
+	}
+	scale = math.Max(0.25, math.Min(scale, 4))
+	// Tesseract time grows with pixels: keep the page under ~4 MP.
+	if px := float64(g.Rect.Dx()*g.Rect.Dy()) * scale * scale; px > 4e6 {
+		scale *= math.Sqrt(4e6 / px)
+	}
+	p.GlyphPx = glyph / pre
+	w, h := int(float64(g.Rect.Dx())*scale+0.5), int(float64(g.Rect.Dy())*scale+0.5)
+	g = resize(g, max(w, 1), max(h, 1))
+	g = rotate(g, p.Angle, 255)
+	p.Scale = scale * pre
+	p.Sharpness = sharpness(g)
+	p.Image = g
+	return p
+}
+
+// findDocument returns the bounding box of the largest bright region of g
+// and a mask of it (row spans filled), or an empty rectangle when the
+// region covers nearly the whole image (a screenshot) or too little of it.
+func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
+	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
+	s := downscale(g, f)
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	t := otsu(s)
+	lab := make([]int32, w*h)
+	var best, bestN int32 = 0, 0
+	var next int32 = 1
+	stack := make([]int, 0, 1024)
+	for i := range lab {
+		if lab[i] != 0 || s.Pix[(i/w)*s.Stride+i%w] <= t {
+			continue
+		}
+		n := int32(0)
+		lab[i] = next
+		stack = append(stack[:0], i)
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			n++
+			x, y := j%w, j/w
+			for _, k := range [4]int{j - 1, j + 1, j - w, j + w} {
+				if (k == j-1 && x == 0) || (k == j+1 && x == w-1) || k < 0 || k >= w*h {
+					continue
+				}
+				if lab[k] == 0 && s.Pix[(k/w)*s.Stride+k%w] > t {
+					lab[k] = next
+					stack = append(stack, k)
+				}
+			}
+			_ = y
+		}
+		if n > bestN {
+			best, bestN = next, n
+		}
+		next++
+	}
+	if float64(bestN) < 0.08*float64(w*h) {
+		return image.Rectangle{}, nil
+	}
+	minX, minY, maxX, maxY := w, h, -1, -1
+	spans := make([][2]int, h)
+	for y := 0; y < h; y++ {
+		spans[y] = [2]int{w, -1}
+		for x := 0; x < w; x++ {
+			if lab[y*w+x] == best {
+				spans[y][0] = min(spans[y][0], x)
+				spans[y][1] = max(spans[y][1], x)
+			}
+		}
+		if spans[y][1] >= 0 {
+			minX, maxX = min(minX, spans[y][0]), max(maxX, spans[y][1])
+			minY, maxY = min(minY, y), max(maxY, y)
+		}
+	}
+	if float64(maxX-minX+1) > 0.94*float64(w) && float64(maxY-minY+1) > 0.94*float64(h) {
+		return image.Rectangle{}, nil
+	}
+	// Full-resolution mask from the filled row spans, widened by one cell.
+	mask := image.NewGray(g.Rect)
+	for y := 0; y < g.Rect.Dy(); y++ {
+		sy := min(y/f, h-1)
+		lo, hi := w, -1
+		for d := -1; d <= 1; d++ {
+			if yy := sy + d; yy >= 0 && yy < h && spans[yy][1] >= 0 {
+				lo, hi = min(lo, spans[yy][0]), max(hi, spans[yy][1])
+			}
+		}
+		if hi < 0 {
+			continue
+		}
+		x0, x1 := max(0, (lo-1)*f), min(g.Rect.Dx(), (hi+2)*f)
+		for x := x0; x < x1; x++ {
+			mask.Pix[y*mask.Stride+x] = 255
+		}
+	}
+	pad := 2 * f
+	r := image.Rect((minX*f)-pad, (minY*f)-pad, (maxX+1)*f+pad, (maxY+1)*f+pad).Intersect(g.Rect)
+	return r, mask
+}
+
+// flatten divides g by an estimate of its background (a grey dilation of a
+// small copy, smoothed and scaled back), then stretches the result.
+func flatten(g *image.Gray) *image.Gray {
+	f := max(1, min(g.Rect.Dx(), g.Rect.Dy())/150)
+	s := downscale(g, f)
+	bg := boxBlur(maxFilter(s, 3), 3)
+	bgl := resize(bg, g.Rect.Dx(), g.Rect.Dy())
+	out := image.NewGray(g.Rect)
+	var hist [256]int
+	for i, v := range g.Pix {
+		b := max(int(bgl.Pix[i]), 24)
+		q := min(255, int(v)*255/b)
+		out.Pix[i] = uint8(q)
+		hist[q]++
+	}
+	// Stretch so the darkest 1% of pixels becomes black.
+	lo, acc := 0, 0
+	for i, c := range hist {
+		acc += c
+		if acc > len(out.Pix)/100 {
+			lo = i
+			break
+		}
+	}
+	if lo > 0 && lo < 200 {
+		for i, v := range out.Pix {
+			out.Pix[i] = uint8(max(0, int(v)-lo) * 255 / (255 - lo))
+		}
+	}
+	return out
+}
+
+type marks struct {
+	pts         [][2]float64 // sampled dark pixel coordinates (analysis scale)
+	glyphHeight float64      // median height of character-like components (analysis scale)
+}
+
+// textMarks finds ink at analysis scale (long side ≤ 1400): the dark pixels
+// and the median height of character-sized connected components. It returns
+// the factor from analysis to g's scale.
+func textMarks(g *image.Gray) (marks, float64) {
+	f := max(1, (max(g.Rect.Dx(), g.Rect.Dy())+1399)/1400)
+	s := downscale(g, f)
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	local := boxBlur(s, 12)
+	ink := make([]bool, w*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*s.Stride + x
+			ink[y*w+x] = int(s.Pix[i]) < int(local.Pix[i])-25 && s.Pix[i] < 170
+		}
+	}
+	var m marks
+	heights := make([]int, 0, 512)
+	lab := make([]bool, w*h)
+	stack := make([]int, 0, 256)
+	step := 1
+	for i := range ink {
+		if !ink[i] || lab[i] {
+			continue
+		}
+		lab[i] = true
+		stack = append(stack[:0], i)
+		x0, y0, x1, y1, n := w, h, 0, 0, 0
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			x, y := j%w, j/w
+			x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			n++
+			for _, d := range [8][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-1, -1}, {1, 1}, {-1, 1}, {1, -1}} {
+				xx, yy := x+d[0], y+d[1]
+				if xx < 0 || yy < 0 || xx >= w || yy >= h {
+					continue
+				}
+				k := yy*w + xx
+				if ink[k] && !lab[k] {
+					lab[k] = true
+					stack = append(stack, k)
+				}
+			}
+		}
+		cw, ch := x1-x0+1, y1-y0+1
+		if ch >= 4 && ch <= h/8 && cw <= 3*ch && cw >= 1 && n >= 6 {
+			heights = append(heights, ch)
+			if len(m.pts) < 60000 {
+				// centre-bottom of each glyph: its baseline point
+				m.pts = append(m.pts, [2]float64{float64(x0+x1) / 2, float64(y1)})
+			}
+		}
+	}
+	_ = step
+	m.glyphHeight = float64(median(heights))
+	return m, float64(f)
+}
+
+// estimateSkew returns the rotation (degrees, counter-clockwise) that makes
+// glyph baselines horizontal: the angle maximising the sharpness of their
+// projection profile, searched over ±16°.
+func estimateSkew(pts [][2]float64) float64 {
+	score := func(deg float64) float64 {
+		th := deg * math.Pi / 180
+		c, s := math.Cos(th), math.Sin(th)
+		hist := map[int]int{}
+		for _, p := range pts {
+			// y after rotating the image by deg counter-clockwise
+			y := -s*p[0] + c*p[1]
+			hist[int(math.Floor(y/2))]++
+		}
+		var sum float64
+		for _, v := range hist {
+			sum += float64(v * v)
+		}
+		return sum
+	}
+	best, bestS := 0.0, -1.0
+	for d := -16.0; d <= 16; d += 1 {
+		if s := score(d); s > bestS {
+			best, bestS = d, s
+		}
+	}
+	c := best
+	for d := c - 0.9; d <= c+0.9; d += 0.15 {
+		if s := score(d); s > bestS {
+			best, bestS = d, s
+		}
+	}
+	return best
+}
+
+func meanOf(g *image.Gray) float64 {
+	var s int
+	for _, v := range g.Pix {
+		s += int(v)
+	}
+	return float64(s) / float64(max(1, len(g.Pix)))
+}
+
+// sharpness is the mean squared horizontal+vertical gradient over pixels
+// that sit on an edge, a blur measure that does not depend on ink coverage.
+func sharpness(g *image.Gray) float64 {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	var sum float64
+	n := 0
+	for y := 1; y < h-1; y += 2 {
+		for x := 1; x < w-1; x += 2 {
+			i := y*g.Stride + x
+			gx := int(g.Pix[i+1]) - int(g.Pix[i-1])
+			gy := int(g.Pix[i+g.Stride]) - int(g.Pix[i-g.Stride])
+			e := gx*gx + gy*gy
+			if e > 400 {
+				sum += float64(e)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
