@@ -74,6 +74,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 		c.SetVariable("debug_file", "/dev/null")
 		c.SetVariable("user_defined_dpi", "300")
+		if v := os.Getenv("CONSTANCIA_TUNE_THRESH"); v != "" {
+			c.SetVariable("thresholding_method", v)
+		}
 		// Probe once so a missing traineddata fails here, not on first upload.
 		if err := c.SetImageFromBytes(encodePGM(image.NewGray(image.Rect(0, 0, 8, 8)))); err != nil {
 			c.Close()
@@ -181,21 +184,31 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 			res, err = nil, constancia.Errorf(constancia.EINTERNAL, "internal error while reading the image")
 		}
 	}()
-	prep := Preprocess(img, e.cfg.Prep)
 	c, err := e.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { e.clients <- c }()
-	words, err := recognize(c, prep.Image, gosseract.PSM_AUTO)
+	// Pass 1: sparse text on the gamma-darkened page; it finds label and
+	// value columns that page layout analysis drops as pictures.
+	prep := Preprocess(img, e.cfg.Prep)
+	words, err := recognize(c, prep.Image, gosseract.PSM_SPARSE_TEXT)
 	if err != nil {
 		return nil, constancia.Wrap(err, constancia.EINTERNAL, "ocr failed")
 	}
 	res = extract(words, prep.Image.Rect)
-	res.Prep = prep
-	res.Words = words
-	// Re-read a field that came out weak from its own crop, once.
-	e.reread(c, prep, res)
+	res.Prep, res.Words = prep, words
+	// Pass 2, only when a key field is missing or weak: layout analysis on
+	// a linear-contrast page, merged field by field.
+	if res.weak() {
+		cfg2 := e.cfg.Prep
+		cfg2.Gamma = 1
+		prep2 := Preprocess(img, cfg2)
+		words2, err := recognize(c, prep2.Image, gosseract.PSM_AUTO)
+		if err == nil {
+			res.merge(extract(words2, prep2.Image.Rect))
+		}
+	}
 	res.Quality = assessQuality(prep, res)
 	res.Elapsed = time.Since(start)
 	return res, nil

@@ -99,32 +99,53 @@ type line struct {
 	spans [][2]int
 }
 
+// buildLines groups words into lines by geometry: a word joins the line
+// whose last word ends just left of it at the same height. Tesseract's own
+// line ids are not used: sparse-text mode gives every word its own.
 func buildLines(words []Word) []line {
+	ws := append([]Word(nil), words...)
+	sort.SliceStable(ws, func(a, b int) bool { return ws[a].Box.Min.X < ws[b].Box.Min.X })
 	var lines []line
-	byLine := map[int]int{}
-	for _, w := range words {
-		i, ok := byLine[w.Line]
-		if !ok {
-			i = len(lines)
-			byLine[w.Line] = i
-			lines = append(lines, line{})
+	for _, w := range ws {
+		h := float64(w.Box.Dy())
+		cy := float64(w.Box.Min.Y+w.Box.Max.Y) / 2
+		best, bestD := -1, math.Inf(1)
+		for i := range lines {
+			last := lines[i].words[len(lines[i].words)-1]
+			lh := float64(last.Box.Dy())
+			lcy := float64(last.Box.Min.Y+last.Box.Max.Y) / 2
+			gap := float64(w.Box.Min.X - last.Box.Max.X)
+			dy := math.Abs(cy - lcy)
+			if gap < -0.3*h || gap > 2.5*math.Max(h, lh) || dy > 0.45*math.Max(h, lh) {
+				continue
+			}
+			if d := dy + gap/10; d < bestD {
+				best, bestD = i, d
+			}
 		}
-		lines[i].words = append(lines[i].words, w)
+		if best < 0 {
+			lines = append(lines, line{})
+			best = len(lines) - 1
+		}
+		lines[best].words = append(lines[best].words, w)
 	}
 	for i := range lines {
 		l := &lines[i]
-		sort.SliceStable(l.words, func(a, b int) bool { return l.words[a].Box.Min.X < l.words[b].Box.Min.X })
 		var sb strings.Builder
+		n := 0
 		for j, w := range l.words {
 			if j > 0 {
 				sb.WriteByte(' ')
+				n++
 			}
-			start := len([]rune(sb.String()))
-			sb.WriteString(repairNumeric(w.Text))
-			l.spans = append(l.spans, [2]int{start, len([]rune(sb.String()))})
+			t := repairNumeric(w.Text)
+			l.spans = append(l.spans, [2]int{n, n + len([]rune(t))})
+			sb.WriteString(t)
+			n += len([]rune(t))
 		}
 		l.text = sb.String()
 	}
+	sort.SliceStable(lines, func(a, b int) bool { return lines[a].words[0].Box.Min.Y < lines[b].words[0].Box.Min.Y })
 	return lines
 }
 
@@ -215,7 +236,7 @@ var (
 	reYMD    = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + timePat + `)?`)
 	reTxt    = regexp.MustCompile(`\b(\d{1,2})\s*(?:de\s+)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?\s*(?:de\s+|del\s+)?(\d{4})\b(?:` + sepPat + timePat + `)?`)
 	reTime   = regexp.MustCompile(`\b` + timePat)
-	reMoney  = regexp.MustCompile(`(?:(s/\s?\.?|5/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reMoney  = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
 	reNumber = regexp.MustCompile(`\b\d{5,14}\b`)
 )
 
@@ -745,8 +766,48 @@ func containsRole(rs []role, r role) bool {
 }
 
 func inferCurrency(doc string) string {
-	if strings.Contains(doc, "us$") || strings.Contains(doc, "usd") || strings.Contains(doc, "dolares") {
+	if strings.Contains(doc, "us$") || strings.Contains(doc, "usd") {
 		return "USD"
 	}
 	return "PEN"
+}
+
+// keyFields are the fields a voucher must yield to be matched to an order.
+var keyFields = []string{"cip", "amount", "paid_at"}
+
+// weak reports whether a key field is missing or read with low confidence.
+func (r *Result) weak() bool {
+	for _, k := range keyFields {
+		if r.Confidence[k] < 0.6 {
+			return true
+		}
+	}
+	return false
+}
+
+// merge takes from o each field that r lacks or read with less confidence.
+func (r *Result) merge(o *Result) {
+	better := func(k string) bool { return o.Confidence[k] > r.Confidence[k] }
+	take := func(k string) {
+		r.Confidence[k] = o.Confidence[k]
+		if b, ok := o.Boxes[k]; ok {
+			r.Boxes[k] = b
+		}
+	}
+	if better("cip") {
+		r.Fields.CIP = o.Fields.CIP
+		take("cip")
+	}
+	if better("operation") {
+		r.Fields.Operation = o.Fields.Operation
+		take("operation")
+	}
+	if better("amount") {
+		r.Fields.AmountCents, r.Fields.HasAmount, r.Fields.Currency = o.Fields.AmountCents, o.Fields.HasAmount, o.Fields.Currency
+		take("amount")
+	}
+	if better("paid_at") {
+		r.Fields.PaidAt, r.Fields.TimeShown = o.Fields.PaidAt, o.Fields.TimeShown
+		take("paid_at")
+	}
 }

@@ -95,21 +95,24 @@ func resize(g *image.Gray, w, h int) *image.Gray {
 	return out
 }
 
-// rotate turns g by deg degrees counter-clockwise about its centre, keeping
-// the size and filling uncovered corners with bg.
+// rotate turns g by deg degrees counter-clockwise about its centre onto a
+// canvas large enough for all of it, filling uncovered corners with bg.
 func rotate(g *image.Gray, deg float64, bg uint8) *image.Gray {
 	if math.Abs(deg) < 0.05 {
 		return g
 	}
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	out := image.NewGray(image.Rect(0, 0, w, h))
 	th := deg * math.Pi / 180
 	c, s := math.Cos(th), math.Sin(th)
+	nw := int(math.Ceil(math.Abs(float64(w)*c) + math.Abs(float64(h)*s)))
+	nh := int(math.Ceil(math.Abs(float64(w)*s) + math.Abs(float64(h)*c)))
+	out := image.NewGray(image.Rect(0, 0, nw, nh))
 	cx, cy := float64(w)/2, float64(h)/2
-	for y := 0; y < h; y++ {
-		dy := float64(y) + 0.5 - cy
-		for x := 0; x < w; x++ {
-			dx := float64(x) + 0.5 - cx
+	ncx, ncy := float64(nw)/2, float64(nh)/2
+	for y := 0; y < nh; y++ {
+		dy := float64(y) + 0.5 - ncy
+		for x := 0; x < nw; x++ {
+			dx := float64(x) + 0.5 - ncx
 			// inverse mapping: source = R(-θ)·dest (image y axis points down)
 			fx := c*dx - s*dy + cx - 0.5
 			fy := s*dx + c*dy + cy - 0.5

@@ -3,6 +3,8 @@ package ocr
 import (
 	"image"
 	"math"
+	"os"
+	"strconv"
 )
 
 // Prepared is a voucher image made ready for Tesseract, with what was
@@ -24,6 +26,7 @@ type PrepConfig struct {
 	NoDeskew    bool
 	NoCrop      bool
 	NoNormalize bool
+	Gamma       float64 // mid-tone darkening after flattening (default 2)
 }
 
 const workLongSide = 2400 // uploads larger than this are first area-downscaled
@@ -52,25 +55,19 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		docRect = g.Rect
 	}
 	g = crop(g, docRect)
-	if mask != nil {
-		mask = crop(mask, docRect)
-	}
+	_ = mask
 	p.Doc = image.Rect(int(float64(docRect.Min.X)/pre), int(float64(docRect.Min.Y)/pre),
 		int(float64(docRect.Max.X)/pre), int(float64(docRect.Max.Y)/pre)).Add(img.Bounds().Min)
 
 	// 2. Illumination: divide by a background estimate so shadows, vignettes
 	// and faded thermal paper all become dark ink on white.
 	if !cfg.NoNormalize {
-		g = flatten(g)
-	}
-	if mask != nil {
-		for i, m := range mask.Pix {
-			if m == 0 {
-				g.Pix[i] = 255
-			}
-		}
+		g = flatten(g, cfg)
 	}
 	p.Brightness = meanOf(g)
+	if knob("BORDER", 1) > 0 {
+		clearBorder(g)
+	}
 
 	// 3. Skew and glyph size, measured on text marks at analysis scale.
 	marks, af := textMarks(g)
@@ -110,6 +107,18 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 	s := downscale(g, f)
 	w, h := s.Rect.Dx(), s.Rect.Dy()
 	t := otsu(s)
+	// Paper under uneven light is darker on one side: lower the threshold
+	// part of the way towards the background's mean so it stays one region.
+	var below, nb int
+	for _, v := range s.Pix {
+		if v <= t {
+			below += int(v)
+			nb++
+		}
+	}
+	if nb > 0 {
+		t = uint8(float64(t) - knob("DOCLOW", 0.4)*(float64(t)-float64(below)/float64(nb)))
+	}
 	lab := make([]int32, w*h)
 	var best, bestN int32 = 0, 0
 	var next int32 = 1
@@ -188,7 +197,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 
 // flatten divides g by an estimate of its background (a grey dilation of a
 // small copy, smoothed and scaled back), then stretches the result.
-func flatten(g *image.Gray) *image.Gray {
+func flatten(g *image.Gray, cfg PrepConfig) *image.Gray {
 	f := max(1, min(g.Rect.Dx(), g.Rect.Dy())/150)
 	s := downscale(g, f)
 	bg := boxBlur(maxFilter(s, 3), 3)
@@ -210,10 +219,22 @@ func flatten(g *image.Gray) *image.Gray {
 			break
 		}
 	}
-	if lo > 0 && lo < 200 {
-		for i, v := range out.Pix {
-			out.Pix[i] = uint8(max(0, int(v)-lo) * 255 / (255 - lo))
-		}
+	if lo >= 200 {
+		lo = 0
+	}
+	// Darken mid-tones (gamma > 1) so light grey labels survive Tesseract's
+	// global threshold beside black values.
+	var lut [256]uint8
+	gm := cfg.Gamma
+	if gm == 0 {
+		gm = 2
+	}
+	for v := 0; v < 256; v++ {
+		x := float64(max(0, v-lo)) / float64(255-lo)
+		lut[v] = uint8(255*math.Pow(x, gm) + 0.5)
+	}
+	for i, v := range out.Pix {
+		out.Pix[i] = lut[v]
 	}
 	return out
 }
@@ -346,4 +367,55 @@ func sharpness(g *image.Gray) float64 {
 		return 0
 	}
 	return sum / float64(n)
+}
+
+// knob reads a tuning override from CONSTANCIA_TUNE_<name> (development only).
+func knob(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("CONSTANCIA_TUNE_"+name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// clearBorder whitens dark regions connected to the image edge: the
+// background or screen bezel left around the document, which Tesseract's
+// layout analysis would otherwise take for a picture and drop text beside.
+func clearBorder(g *image.Gray) {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	const dark = 110
+	seen := make([]bool, w*h)
+	stack := make([]int, 0, 4096)
+	push := func(x, y int) {
+		i := y*w + x
+		if !seen[i] && g.Pix[y*g.Stride+x] < dark {
+			seen[i] = true
+			stack = append(stack, i)
+		}
+	}
+	for x := 0; x < w; x++ {
+		push(x, 0)
+		push(x, h-1)
+	}
+	for y := 0; y < h; y++ {
+		push(0, y)
+		push(w-1, y)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%w, i/w
+		g.Pix[y*g.Stride+x] = 255
+		if x > 0 {
+			push(x-1, y)
+		}
+		if x < w-1 {
+			push(x+1, y)
+		}
+		if y > 0 {
+			push(x, y-1)
+		}
+		if y < h-1 {
+			push(x, y+1)
+		}
+	}
 }

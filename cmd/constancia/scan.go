@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -171,6 +172,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	jsonl := fs.Bool("jsonl", false, "print one JSON object per voucher")
 	workers := fs.Int("workers", defaultWorkers(), "OCR workers")
+	dump := fs.String("dump", "", "debugging: write each prepared image (PNG) and its OCR lines to this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -196,6 +198,11 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 			line.Fields = fieldMap(s.res.Fields)
 			line.Confidence = roundConf(s.res.Confidence)
 			line.Quality = append(line.Quality, s.res.Quality...)
+		}
+		if *dump != "" && s.res != nil {
+			if err := dumpDebug(*dump, s.path, s.res); err != nil {
+				return err
+			}
 		}
 		if *jsonl {
 			return enc.Encode(line)
@@ -231,4 +238,35 @@ func printHuman(m *Main, l scanLine) error {
 	}
 	_, err := fmt.Fprintf(m.Stdout, "%s: %s%s [%d ms]\n", l.File, strings.Join(parts, " "), q, l.MS)
 	return err
+}
+
+// dumpDebug writes what the reader saw: the prepared image and the words
+// of each OCR line with their confidences.
+func dumpDebug(dir, path string, r *ocr.Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	f, err := os.Create(base + ".png")
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, r.Prep.Image); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "angle=%.2f scale=%.3f glyph=%.1f bright=%.0f sharp=%.0f doc=%v\n", r.Prep.Angle, r.Prep.Scale, r.Prep.GlyphPx, r.Prep.Brightness, r.Prep.Sharpness, r.Prep.Doc)
+	last := -1
+	for _, w := range r.Words {
+		if w.Line != last {
+			fmt.Fprintf(&sb, "\n[y=%d] ", w.Box.Min.Y)
+			last = w.Line
+		}
+		fmt.Fprintf(&sb, "%s(%.0f) ", w.Text, w.Conf*100)
+	}
+	return os.WriteFile(base+".txt", []byte(sb.String()), 0o644)
 }
