@@ -60,10 +60,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	// Tesseract's OpenMP threads make small images ~6x slower on few cores;
-	// parallelism comes from the worker pool instead.
 	if os.Getenv("OMP_THREAD_LIMIT") == "" {
-		os.Setenv("OMP_THREAD_LIMIT", "1")
+		// libgomp has read its settings already; this only warns.
+		cfg.Logger.Warn("OMP_THREAD_LIMIT is not set: Tesseract's OpenMP threads make each read several times slower; set OMP_THREAD_LIMIT=1")
 	}
 	e := &Engine{cfg: cfg, clients: make(chan *gosseract.Client, cfg.Workers), log: cfg.Logger.With("component", "ocr")}
 	for i := 0; i < cfg.Workers; i++ {

@@ -160,16 +160,21 @@ func repairNumeric(w string) string {
 			break
 		}
 	}
+	// Repair only words made of digits and digit look-alikes, with at least
+	// one real digit: "5O9l2277", "3.OO"; never "CIP" or "Operación".
 	digits, alnum := 0, 0
 	for _, r := range w {
-		if unicode.IsDigit(r) {
+		switch {
+		case unicode.IsDigit(r):
 			digits++
-		}
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '|' {
 			alnum++
+		case strings.ContainsRune("OoDQliI|!SsBZzG", r):
+			alnum++
+		case unicode.IsLetter(r):
+			return prefix + w
 		}
 	}
-	if digits < 2 || float64(digits) < 0.6*float64(alnum) {
+	if digits == 0 || alnum < 2 {
 		return prefix + w
 	}
 	var sb strings.Builder
@@ -654,7 +659,23 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	byPos(labels)
 	byPos(values)
-	align(labels, values, rowH)
+	// Align each kind apart: a date printed beside a number on the next row
+	// must not block the number's pairing with its own label.
+	for _, class := range [][]kind{{kNum, kAny}, {kMoney}, {kDate, kTime}} {
+		in := func(k kind) bool { return k == class[0] || (len(class) > 1 && k == class[1]) }
+		var ls, vs []*item
+		for _, l := range labels {
+			if in(l.kind) {
+				ls = append(ls, l)
+			}
+		}
+		for _, v := range values {
+			if in(v.kind) {
+				vs = append(vs, v)
+			}
+		}
+		align(ls, vs, rowH)
+	}
 	pairConf := func(l *item) float64 {
 		if math.Abs(l.pairDY) < 0.6 {
 			return 1

@@ -68,6 +68,11 @@ func Decode(data []byte, lim Limits) (image.Image, string, error) {
 		}
 		return nil, "", constancia.Wrap(err, constancia.ECORRUPT, "the image file is damaged or incomplete")
 	}
+	switch format {
+	case "jpeg", "png", "webp":
+	default:
+		return nil, "", constancia.Errorf(constancia.EUNSUPPORTED, "unsupported image format %q: send a JPEG, PNG or WebP photo", format)
+	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, "", constancia.Errorf(constancia.ECORRUPT, "the image has no pixels")
 	}

@@ -21,6 +21,16 @@ import (
 )
 
 func main() {
+	// libgomp reads OMP_THREAD_LIMIT when Tesseract is loaded, before main
+	// runs; its default threading makes each voucher several times slower
+	// on small machines, so start again with it set.
+	if os.Getenv("OMP_THREAD_LIMIT") == "" {
+		if exe, err := os.Executable(); err == nil {
+			env := append(os.Environ(), "OMP_THREAD_LIMIT=1")
+			err = syscall.Exec(exe, os.Args, env)
+			fmt.Fprintln(os.Stderr, "constancia: could not re-execute with OMP_THREAD_LIMIT=1:", err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(os.Stdout, os.Stderr)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runMain(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := NewMain(&out, &errb)
+	err := m.Run(context.Background(), args)
+	return out.String(), errb.String(), err
+}
+
+// TestScanJSONL generates vouchers, scans them with --jsonl and checks the
+// line contract: one object per file in name order, fields as strings,
+// and a typed error for a file that is not an image.
+func TestScanJSONL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	dir := t.TempDir()
+	vs, err := generate(dir, 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "zz-not-an-image.jpg"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runMain(t, "scan", "--jsonl", "--workers", "2", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("got %d lines, want 5:\n%s", len(lines), out)
+	}
+	right := 0
+	for i, l := range lines {
+		var got struct {
+			File        string             `json:"file"`
+			Fields      map[string]string  `json:"fields"`
+			Confidence  map[string]float64 `json:"confidence"`
+			Quality     []string           `json:"quality"`
+			Flags       []string           `json:"flags"`
+			DuplicateOf *string            `json:"duplicate_of"`
+			MS          *int64             `json:"ms"`
+			Error       *apiError          `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatalf("line %d: %v: %s", i, err, l)
+		}
+		if got.Quality == nil || got.Flags == nil || got.MS == nil || got.Fields == nil {
+			t.Fatalf("line %d misses a contract key: %s", i, l)
+		}
+		if i == 4 {
+			if got.File != "zz-not-an-image.jpg" || got.Error == nil || got.Error.Code != "unsupported" {
+				t.Fatalf("bad file line = %s", l)
+			}
+			continue
+		}
+		v := vs[i]
+		if got.File != v.File {
+			t.Fatalf("line %d is %s, want %s (input order)", i, got.File, v.File)
+		}
+		if got.Fields["cip"] == v.CIP && got.Fields["amount"] == v.Amount && got.Fields["currency"] == v.Currency && got.Fields["paid_at"] == v.PaidAt {
+			right++
+		}
+	}
+	if right < 3 {
+		t.Fatalf("only %d of 4 generated vouchers read fully right:\n%s", right, out)
+	}
+}
+
+func TestEvalReportsAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	dir := t.TempDir()
+	if _, err := generate(dir, 4, 9); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runMain(t, "eval", "--workers", "2", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "vouchers=4 errors=0") || !strings.Contains(out, "p95=") {
+		t.Fatalf("eval output lacks the summary: %s", out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nope"}, {"scan"}, {"eval"}, {"synth"}, {"scan", "/does/not/exist"}} {
+		_, _, err := runMain(t, args...)
+		if err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	if _, _, err := runMain(t, "scan", "/does/not/exist"); exitCode(err) != 1 {
+		t.Errorf("missing path: exit %d, want 1", exitCode(err))
+	}
+	if _, _, err := runMain(t, "nope"); exitCode(err) != 2 {
+		t.Errorf("unknown command: exit %d, want 2", exitCode(err))
+	}
+}

@@ -1,0 +1,239 @@
+package ocr_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/constancia/constancia"
+	"github.com/constancia/constancia/ocr"
+	"github.com/constancia/constancia/ocr/synth"
+)
+
+// MustOpenEngine starts an Engine with n workers, closed on cleanup.
+func MustOpenEngine(tb testing.TB, n int) *ocr.Engine {
+	tb.Helper()
+	e, err := ocr.NewEngine(ocr.Config{Workers: n, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatalf("NewEngine: %v", err)
+	}
+	tb.Cleanup(func() { e.Close() })
+	return e
+}
+
+type sample struct {
+	v    synth.Voucher
+	data []byte
+}
+
+// samples renders n generated vouchers, half of them photos.
+func samples(tb testing.TB, seed uint64, n int) []sample {
+	tb.Helper()
+	out := make([]sample, n)
+	for i := range out {
+		v := synth.Random(seed, i)
+		data, err := synth.Render(&v, synth.Options{Seed: seed*7919 + uint64(i), Photo: i%2 == 1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[i] = sample{v, data}
+	}
+	return out
+}
+
+// TestReadAccuracyFloor runs real Tesseract over generated vouchers and
+// holds the accuracy floor of each key field.
+func TestReadAccuracyFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 2)
+	ss := samples(t, 42, 24)
+	hits := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.Read(context.Background(), s.data)
+			if err != nil {
+				t.Errorf("%s: %v", s.v.CIP, err)
+				return
+			}
+			f := r.Fields
+			mu.Lock()
+			defer mu.Unlock()
+			ok := func(field string, good bool, got any) {
+				if good {
+					hits[field]++
+				} else {
+					t.Logf("miss %s (%s %s): got %v, want %+v", field, s.v.Template, s.v.Capture, got, s.v)
+				}
+			}
+			ok("cip", f.CIP == s.v.CIP, f.CIP)
+			ok("operation", f.Operation == s.v.Operation, f.Operation)
+			ok("amount", f.Amount() == s.v.Amount && f.Currency == s.v.Currency, f.Amount()+f.Currency)
+			ok("paid_at", f.PaidAt.Format(time.RFC3339) == s.v.PaidAt, f.PaidAt)
+			for k, c := range r.Confidence {
+				if c < 0 || c > 1 {
+					t.Errorf("confidence %s = %v", k, c)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	floor := map[string]int{"cip": 23, "operation": 22, "amount": 23, "paid_at": 22} // of 24
+	for f, min := range floor {
+		if hits[f] < min {
+			t.Errorf("%s read right on %d/%d generated vouchers, floor %d", f, hits[f], len(ss), min)
+		}
+	}
+	t.Logf("hits of %d: %v", len(ss), hits)
+}
+
+func TestReadRejectsBadInputWithoutWorker(t *testing.T) {
+	e := MustOpenEngine(t, 1)
+	_, err := e.Read(context.Background(), []byte("not an image"))
+	if constancia.ErrorCode(err) != constancia.EUNSUPPORTED {
+		t.Fatalf("got %v, want unsupported", err)
+	}
+}
+
+func TestReadQualityReasons(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	// A blank grey page: nothing to read.
+	blank := samples(t, 1, 1)[0]
+	img, _, err := ocr.Decode(blank.data, ocr.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.ReadImage(context.Background(), grey(img.Bounds().Dx(), img.Bounds().Dy()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(r.Quality, ocr.QualityUnreadable) || !has(r.Quality, ocr.QualityNoDocument) {
+		t.Fatalf("blank page quality = %v, want unreadable and no_document", r.Quality)
+	}
+	if r.Fields.CIP != "" || r.Fields.HasAmount {
+		t.Fatalf("blank page yielded fields %+v", r.Fields)
+	}
+	// A heavily blurred voucher is called blurry.
+	v := synth.Random(3, 0)
+	data, err := synth.Render(&v, synth.Options{Seed: 3, Photo: true, Blur: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = e.Read(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(r.Quality, ocr.QualityBlurry) {
+		t.Fatalf("blurred voucher quality = %v, want blurry", r.Quality)
+	}
+}
+
+func has(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkRead reports per-voucher latency of one worker on generated
+// vouchers (half photos).
+func BenchmarkRead(b *testing.B) {
+	e := MustOpenEngine(b, 1)
+	ss := samples(b, 7, 16)
+	i := 0
+	for b.Loop() {
+		if _, err := e.Read(context.Background(), ss[i%len(ss)].data); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/voucher")
+}
+
+// BenchmarkThroughput compares constancia with 2 workers against the plain
+// `tesseract IMG - -l spa` command run two at a time over the same files.
+// Set CONSTANCIA_BENCH_DIR to a directory of images to use them instead of
+// generated vouchers.
+func BenchmarkThroughput(b *testing.B) {
+	files := benchFiles(b)
+	run := func(b *testing.B, one func(path string) error) {
+		for b.Loop() {
+			jobs := make(chan string)
+			var wg sync.WaitGroup
+			for w := 0; w < 2; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for p := range jobs {
+						if err := one(p); err != nil {
+							b.Error(err)
+						}
+					}
+				}()
+			}
+			for _, f := range files {
+				jobs <- f
+			}
+			close(jobs)
+			wg.Wait()
+		}
+		b.ReportMetric(float64(len(files)*b.N)/b.Elapsed().Seconds(), "vouchers/s")
+	}
+	b.Run("constancia", func(b *testing.B) {
+		e := MustOpenEngine(b, 2)
+		run(b, func(p string) error {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			_, err = e.Read(context.Background(), data)
+			return err
+		})
+	})
+	b.Run("tesseract-cli", func(b *testing.B) {
+		run(b, func(p string) error {
+			cmd := exec.Command("tesseract", p, "-", "-l", "spa")
+			cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+			return cmd.Run()
+		})
+	})
+}
+
+func benchFiles(b *testing.B) []string {
+	if dir := os.Getenv("CONSTANCIA_BENCH_DIR"); dir != "" {
+		var out []string
+		for _, pat := range []string{"*.jpg", "*.png"} {
+			m, _ := filepath.Glob(filepath.Join(dir, pat))
+			out = append(out, m...)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	dir := b.TempDir()
+	var out []string
+	for i, s := range samples(b, 11, 16) {
+		p := filepath.Join(dir, string(rune('a'+i))+".jpg")
+		if err := os.WriteFile(p, s.data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}

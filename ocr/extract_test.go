@@ -1,0 +1,194 @@
+package ocr
+
+import (
+	"image"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cell is text printed at column x (in characters) of a layout row.
+type cell struct {
+	x    int
+	text string
+}
+
+// layout turns rows of cells into OCR words as Tesseract reports them:
+// 14 px per character, 24 px per row, with dy shifting a row down by a
+// fraction of a row (the value column of a two-column ticket).
+func layout(rows ...[]cell) []Word {
+	var out []Word
+	for r, cells := range rows {
+		for _, c := range cells {
+			x := c.x * 14
+			for _, w := range strings.Fields(c.text) {
+				y := r * 24
+				box := image.Rect(x, y, x+14*len([]rune(w)), y+18)
+				out = append(out, Word{Text: w, Box: box, Conf: 0.9, Line: r})
+				x += 14 * (len([]rune(w)) + 1)
+			}
+		}
+	}
+	return out
+}
+
+// offset moves every word whose text is in vals down by one row: the
+// value column of a ticket printed a row lower than its labels.
+func offset(ws []Word, vals ...string) []Word {
+	for i, w := range ws {
+		for _, v := range vals {
+			if w.Text == v {
+				ws[i].Box = ws[i].Box.Add(image.Pt(0, 24))
+			}
+		}
+	}
+	return ws
+}
+
+func TestExtract(t *testing.T) {
+	type want struct {
+		cip, op, amount, cur, paid string
+	}
+	for _, tc := range []struct {
+		name  string
+		words []Word
+		want  want
+	}{
+		{"app screen, same-row labels", layout(
+			[]cell{{10, "Monto pagado"}},
+			[]cell{{10, "S/ 6.00"}},
+			[]cell{{2, "Empresa"}, {30, "PagoEfectivo"}},
+			[]cell{{2, "Cód. Pago"}, {30, "52986536"}},
+			[]cell{{2, "Cuenta de cargo"}, {26, "Ahorro Dólares **** 8107"}},
+			[]cell{{2, "Comisión"}, {30, "S/ 0.00"}},
+			[]cell{{2, "Fecha y hora"}, {28, "29/01/2026 23:17:54"}},
+			[]cell{{2, "Número de operación"}, {30, "003559"}},
+		), want{"52986536", "003559", "6.00", "PEN", "2026-01-29T23:17:54-05:00"}},
+		{"thermal ticket, values a row below labels", offset(layout(
+			[]cell{{0, "RUC: 20708383156"}},
+			[]cell{{0, "TERMINAL:"}, {28, "95490062"}},
+			[]cell{{0, "FECHA: 14/08/2025 HORA: 15:54:39"}},
+			[]cell{{0, "CODIGO CIP:"}, {28, "73488329"}},
+			[]cell{{0, "IMPORTE:"}, {28, "S/ 3.00"}},
+			[]cell{{0, "COMISION:"}, {28, "S/ 2.50"}},
+			[]cell{{0, "TOTAL:"}, {28, "S/ 5.50"}},
+			[]cell{{0, "Nro. Operación:"}, {28, "174009305"}},
+			[]cell{{0, "IMPRESO: 14/08/2025 15:55:09"}},
+		), "95490062", "73488329", "S/", "3.00", "2.50", "5.50", "174009305"),
+			want{"73488329", "174009305", "3.00", "PEN", "2025-08-14T15:54:39-05:00"}},
+		{"western union with AM/PM and US$", layout(
+			[]cell{{0, "CIP"}, {30, "6174166"}},
+			[]cell{{0, "Monto"}, {28, "US$ 110.00"}},
+			[]cell{{0, "Comisión"}, {30, "S/. 2.50"}},
+			[]cell{{0, "Fecha"}, {22, "15-07-2026 06:13 PM"}},
+			[]cell{{0, "Operación"}, {30, "4373569"}},
+			[]cell{{0, "MTCN"}, {30, "5265056103"}},
+			[]cell{{0, "Impreso: 15-07-2026 06:14 PM"}},
+		), want{"6174166", "4373569", "110.00", "USD", "2026-07-15T18:13:00-05:00"}},
+		{"OCR confusions: O for 0, l for 1, SI for S/, 0peración", layout(
+			[]cell{{0, "Código de pago"}, {30, "5O9l2277"}},
+			[]cell{{0, "Importe"}, {30, "SI 1,249.00"}},
+			[]cell{{0, "Fecha de pago"}, {24, "2026-11-21 18:42"}},
+			[]cell{{0, "N° de 0peración"}, {30, "88l2O5"}},
+		), want{"50912277", "881205", "1249.00", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"spanish long date, print date ignored", layout(
+			[]cell{{0, "Fecha de emisión"}, {24, "20/11/2026 09:00"}},
+			[]cell{{0, "Pagado el"}, {14, "sábado, 21 de noviembre de 2026 18:42"}},
+			[]cell{{0, "Total pagado"}, {30, "PEN 75.50"}},
+			[]cell{{0, "CIP"}, {30, "12345678"}},
+		), want{"12345678", "", "75.50", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"split date and time lines", layout(
+			[]cell{{0, "Fecha:"}, {20, "21 nov 2026"}},
+			[]cell{{0, "Hora:"}, {20, "6:42 p. m."}},
+			[]cell{{0, "Monto:"}, {20, "S/ 149.90"}},
+			[]cell{{0, "Cod. CIP:"}, {20, "98765432"}},
+		), want{"98765432", "", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"shop receipt: total and date only", layout(
+			[]cell{{0, "BODEGA LA ESQUINA"}},
+			[]cell{{0, "Fecha: 02/03/2026 10:15"}},
+			[]cell{{0, "Gaseosa"}, {25, "3.50"}},
+			[]cell{{0, "TOTAL"}, {25, "S/ 12.40"}},
+			[]cell{{0, "EFECTIVO"}, {25, "S/ 20.00"}},
+			[]cell{{0, "VUELTO"}, {25, "S/ 7.60"}},
+		), want{"", "", "12.40", "PEN", "2026-03-02T10:15:00-05:00"}},
+		{"nothing readable", layout(
+			[]cell{{0, "lorem ipsum"}},
+		), want{}},
+		{"impossible date is not a date", layout(
+			[]cell{{0, "Fecha:"}, {20, "31/02/2026 10:00"}},
+		), want{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := extract(tc.words, image.Rect(0, 0, 800, 800))
+			f := r.Fields
+			paid := ""
+			if !f.PaidAt.IsZero() {
+				paid = f.PaidAt.Format(time.RFC3339)
+			}
+			got := want{f.CIP, f.Operation, f.Amount(), f.Currency, paid}
+			if got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+			for k, c := range r.Confidence {
+				if c <= 0 || c > 1 {
+					t.Errorf("confidence[%s] = %v, want in (0,1]", k, c)
+				}
+			}
+		})
+	}
+}
+
+func TestParseCents(t *testing.T) {
+	for in, want := range map[string]int64{"149.90": 14990, "1,249.00": 124900, "1.249,00": 124900, "0.05": 5, "12,40": 1240} {
+		if got, ok := parseCents(in); !ok || got != want {
+			t.Errorf("parseCents(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "1.2", "abc.de"} {
+		if _, ok := parseCents(in); ok {
+			t.Errorf("parseCents(%q) accepted", in)
+		}
+	}
+}
+
+func TestRepairNumeric(t *testing.T) {
+	for in, want := range map[string]string{"5O9l2277": "50912277", "S/3.OO": "S/3.00", "Operación": "Operación", "B8O": "880", "CIP": "CIP"} {
+		if got := repairNumeric(in); got != want {
+			t.Errorf("repairNumeric(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRotateKeepsWholeImage(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 200, 100))
+	for i := range g.Pix {
+		g.Pix[i] = 0
+	}
+	r := rotate(g, 10, 255)
+	if r.Rect.Dx() <= 200 || r.Rect.Dy() <= 100 {
+		t.Fatalf("rotated canvas %v does not grow", r.Rect)
+	}
+	dark := 0
+	for _, v := range r.Pix {
+		if v < 128 {
+			dark++
+		}
+	}
+	if dark < 200*100*95/100 {
+		t.Fatalf("rotation lost content: %d dark pixels of %d", dark, 200*100)
+	}
+}
+
+func TestEstimateSkew(t *testing.T) {
+	// Baseline points of 10 text lines drawn at -6° (clockwise in image space).
+	var pts [][2]float64
+	for l := 0; l < 10; l++ {
+		for x := 0.0; x < 600; x += 7 {
+			pts = append(pts, [2]float64{x, 50 + float64(l)*40 + x*0.1051}) // tan 6°
+		}
+	}
+	got := estimateSkew(pts)
+	if got < 5.5 || got > 6.5 {
+		t.Fatalf("estimateSkew = %.2f°, want about 6°", got)
+	}
+}

@@ -1,0 +1,301 @@
+// Package synth generates labelled PagoEfectivo-style vouchers: clean
+// renders of a thermal agent ticket and of a banking-app screen, then
+// photo-like captures (rotation, background, uneven light, blur, noise,
+// JPEG). Tests, benchmarks and `constancia synth` use it, so a fresh clone
+// needs no outside images. It is deterministic for a given seed.
+package synth
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/disintegration/imaging"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/constancia/constancia/assets"
+)
+
+// Voucher is the truth behind one generated image, in the label format of
+// the dev corpus (see docs/corpus.md).
+type Voucher struct {
+	File      string `json:"file"`
+	Template  string `json:"template"`
+	Kind      string `json:"kind"`
+	CIP       string `json:"cip"`
+	Operation string `json:"operation"`
+	Amount    string `json:"amount"`
+	Currency  string `json:"currency"`
+	PaidAt    string `json:"paid_at"`
+	TimeShown string `json:"time_shown"`
+	Capture   string `json:"capture"`
+
+	cents int64
+	paid  time.Time
+}
+
+// Options choose what to generate.
+type Options struct {
+	Seed   uint64
+	Photo  bool    // simulate a phone photo (else a screenshot or flat scan)
+	Blur   float64 // extra blur sigma for photos (0 = random 0–0.8)
+	Format string  // "jpg" (default) or "png"
+}
+
+var lima = time.FixedZone("PET", -5*3600)
+
+type fonts struct{ mono, monoBold, sans, sansBold *opentype.Font }
+
+var loaded = mustLoadFonts()
+
+func mustLoadFonts() fonts {
+	load := func(name string) *opentype.Font {
+		b, err := assets.Fonts.ReadFile("fonts/" + name)
+		if err != nil {
+			panic(err) // embedded at build time: cannot fail at run time
+		}
+		f, err := opentype.Parse(b)
+		if err != nil {
+			panic(err)
+		}
+		return f
+	}
+	return fonts{load("DejaVuSansMono.ttf"), load("DejaVuSansMono-Bold.ttf"), load("DejaVuSans.ttf"), load("DejaVuSans-Bold.ttf")}
+}
+
+func face(f *opentype.Font, size float64) font.Face {
+	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err)
+	}
+	return fc
+}
+
+// Random returns the truth of voucher number i for a seed.
+func Random(seed uint64, i int) Voucher {
+	r := rand.New(rand.NewPCG(seed, uint64(i)))
+	v := Voucher{Kind: "original"}
+	v.CIP = fmt.Sprintf("%0*d", 8, r.IntN(90000000)+10000000)
+	if r.IntN(6) == 0 {
+		v.CIP = fmt.Sprint(r.IntN(9000000) + 1000000)
+	}
+	v.Operation = fmt.Sprintf("%0*d", 6+r.IntN(5), r.IntN(999999))
+	v.cents = int64(r.IntN(300000)+100) / 10 * 10
+	if r.IntN(3) == 0 {
+		v.cents = int64(r.IntN(2000)+1) * 100
+	}
+	v.Currency = "PEN"
+	if r.IntN(6) == 0 {
+		v.Currency = "USD"
+	}
+	v.Amount = fmt.Sprintf("%d.%02d", v.cents/100, v.cents%100)
+	v.paid = time.Date(2026, time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), 0, lima)
+	v.Template = []string{"thermal", "app"}[r.IntN(2)]
+	return v
+}
+
+// Render draws v and captures it per opt, returning the encoded image. It
+// fills v.File's extension, v.PaidAt, v.TimeShown and v.Capture.
+func Render(v *Voucher, opt Options) ([]byte, error) {
+	r := rand.New(rand.NewPCG(opt.Seed, 7))
+	var img *image.Gray
+	switch v.Template {
+	case "thermal":
+		img = renderThermal(v, r)
+	default:
+		img = renderApp(v, r)
+	}
+	var out image.Image = img
+	v.Capture = "screenshot"
+	if opt.Photo {
+		v.Capture = "photo"
+		out = photograph(img, r, opt.Blur)
+	}
+	v.PaidAt = v.paid.Format(time.RFC3339)
+	var buf bytes.Buffer
+	if opt.Format == "png" {
+		if err := png.Encode(&buf, out); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 60 + r.IntN(31)}); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func money(v *Voucher, r *rand.Rand) string {
+	n := fmt.Sprintf("%d.%02d", v.cents/100, v.cents%100)
+	if v.cents >= 100000 && r.IntN(2) == 0 {
+		n = fmt.Sprintf("%d,%03d.%02d", v.cents/100000, (v.cents/100)%1000, v.cents%100)
+	}
+	if v.Currency == "USD" {
+		return []string{"US$ ", "USD "}[r.IntN(2)] + n
+	}
+	return []string{"S/ ", "S/. ", "PEN "}[r.IntN(3)] + n
+}
+
+var monthsES = []string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "set", "oct", "nov", "dic"}
+
+// dateText renders the payment time in one of the styles vouchers use and
+// records whether seconds are shown.
+func dateText(v *Voucher, r *rand.Rand) string {
+	t := v.paid
+	v.TimeShown = "second"
+	switch r.IntN(4) {
+	case 0:
+		return t.Format("02/01/2006 15:04:05")
+	case 1:
+		v.TimeShown = "minute"
+		v.paid = v.paid.Truncate(time.Minute)
+		return t.Format("02-01-2006 03:04 PM")
+	case 2:
+		v.TimeShown = "minute"
+		v.paid = v.paid.Truncate(time.Minute)
+		return t.Format("2006-01-02 15:04")
+	default:
+		return fmt.Sprintf("%02d %s %d %s", t.Day(), monthsES[t.Month()-1], t.Year(), t.Format("15:04:05"))
+	}
+}
+
+type canvas struct {
+	img *image.Gray
+	y   int
+}
+
+func (c *canvas) text(f font.Face, s string, x int, align int) {
+	d := &font.Drawer{Dst: c.img, Src: image.Black, Face: f}
+	w := d.MeasureString(s).Round()
+	switch align {
+	case 1: // right
+		x -= w
+	case 2: // centre
+		x -= w / 2
+	}
+	d.Dot = fixed.P(x, c.y)
+	d.DrawString(s)
+}
+
+func pick(r *rand.Rand, s ...string) string { return s[r.IntN(len(s))] }
+
+func renderThermal(v *Voucher, r *rand.Rand) *image.Gray {
+	w := 576
+	img := image.NewGray(image.Rect(0, 0, w, 1100))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	f, fb := face(loaded.mono, 22), face(loaded.monoBold, 24)
+	c := &canvas{img: img, y: 50}
+	lh := 30
+	row := func(label, value string, bold bool) {
+		c.text(f, label, 24, 0)
+		ff := f
+		if bold {
+			ff = fb
+		}
+		c.text(ff, value, w-24, 1)
+		c.y += lh
+	}
+	c.text(fb, pick(r, "AGENTE KASNET", "AGENTE BCP", "TAMBO+"), w/2, 2)
+	c.y += lh
+	c.text(f, pick(r, "BODEGA DON LUCHO", "INTERNET CABINAS JHON", "FARMACIA SAN JUAN"), w/2, 2)
+	c.y += lh
+	c.text(f, fmt.Sprintf("RUC: 20%09d", r.IntN(999999999)), w/2, 2)
+	c.y += lh
+	c.text(f, strings.Repeat("-", 38), 24, 0)
+	c.y += lh
+	row("TERMINAL:", fmt.Sprintf("%08d", r.IntN(99999999)), false)
+	row("SECUENCIA:", fmt.Sprintf("%06d", r.IntN(999999)), false)
+	row(pick(r, "FECHA:", "Fecha y hora:"), dateText(v, r), false)
+	c.text(f, strings.Repeat("-", 38), 24, 0)
+	c.y += lh
+	c.text(fb, "PAGO DE SERVICIOS - PAGOEFECTIVO", w/2, 2)
+	c.y += lh
+	row("EMPRESA:", pick(r, "TIENDA GLOBAL SAC", "MERCADO DIGITAL PERU"), false)
+	row(pick(r, "CODIGO CIP:", "CIP:", "Cod. Pago:"), v.CIP, true)
+	row(pick(r, "IMPORTE:", "Monto:"), money(v, r), true)
+	row("COMISION:", fmt.Sprintf("S/ %d.50", 1+r.IntN(3)), false)
+	row(pick(r, "Nro. Operación:", "N° de operación:"), v.Operation, false)
+	c.text(f, strings.Repeat("-", 38), 24, 0)
+	c.y += lh
+	c.text(f, "IMPRESO: "+v.paid.Add(90*time.Second).Format("02/01/2006 15:04:05"), w/2, 2)
+	c.y += 2 * lh
+	return crop(img, c.y)
+}
+
+func renderApp(v *Voucher, r *rand.Rand) *image.Gray {
+	w := 720
+	img := image.NewGray(image.Rect(0, 0, w, 1300))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(img, image.Rect(0, 0, w, 90), image.NewUniform(color.Gray{Y: 40}), image.Point{}, draw.Src)
+	f, fb, big := face(loaded.sans, 26), face(loaded.sansBold, 26), face(loaded.sansBold, 56)
+	c := &canvas{img: img, y: 200}
+	c.text(fb, "¡Pago exitoso!", w/2, 2)
+	c.y += 80
+	c.text(f, pick(r, "Monto pagado", "Monto total", "Importe"), w/2, 2)
+	c.y += 80
+	c.text(big, money(v, r), w/2, 2)
+	c.y += 90
+	row := func(label, value string) {
+		c.text(f, label, 40, 0)
+		c.text(fb, value, w-40, 1)
+		c.y += 70
+	}
+	row("Empresa", "PagoEfectivo")
+	row("Comercio", pick(r, "Inversiones Los Andes Sac", "Juegos Atlantis SAC"))
+	row(pick(r, "Cód. Pago", "Código CIP", "CIP"), v.CIP)
+	row("Cuenta de cargo", fmt.Sprintf("Ahorro Soles **** %04d", r.IntN(9999)))
+	row("Comisión", "S/ 0.00")
+	row(pick(r, "Fecha y hora", "Fecha de pago"), dateText(v, r))
+	row(pick(r, "Número de operación", "Nro. Operación"), v.Operation)
+	c.y += 40
+	return crop(img, c.y)
+}
+
+func crop(g *image.Gray, h int) *image.Gray {
+	return g.SubImage(image.Rect(0, 0, g.Rect.Dx(), min(h, g.Rect.Dy()))).(*image.Gray)
+}
+
+// photograph places the document on a background, rotates it, darkens one
+// side, blurs and adds noise: a phone photo of the paper or screen.
+func photograph(doc *image.Gray, r *rand.Rand, blur float64) image.Image {
+	scale := 0.9 + r.Float64()*0.8
+	d := imaging.Resize(doc, int(float64(doc.Rect.Dx())*scale), 0, imaging.Linear)
+	angle := (r.Float64()*2 - 1) * 10
+	bg := color.NRGBA{uint8(60 + r.IntN(60)), uint8(50 + r.IntN(50)), uint8(40 + r.IntN(40)), 255}
+	d = imaging.Rotate(d, angle, bg)
+	pad := d.Bounds().Dx() / 8
+	canvasImg := imaging.New(d.Bounds().Dx()+2*pad, d.Bounds().Dy()+2*pad, bg)
+	canvasImg = imaging.Paste(canvasImg, d, image.Pt(pad, pad))
+	if blur == 0 {
+		blur = r.Float64() * 0.8
+	}
+	if blur > 0.05 {
+		canvasImg = imaging.Blur(canvasImg, blur)
+	}
+	// Light falling off towards one side, and sensor noise.
+	b := canvasImg.Bounds()
+	lightAngle := r.Float64() * 2 * math.Pi
+	lmin := 0.7 + r.Float64()*0.2
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			t := (math.Cos(lightAngle)*float64(x)/float64(b.Dx()) + math.Sin(lightAngle)*float64(y)/float64(b.Dy()) + 1) / 2
+			k := lmin + (1-lmin)*t
+			i := y*canvasImg.Stride + 4*x
+			n := r.NormFloat64() * 6
+			for ch := 0; ch < 3; ch++ {
+				canvasImg.Pix[i+ch] = uint8(math.Max(0, math.Min(255, float64(canvasImg.Pix[i+ch])*k+n)))
+			}
+		}
+	}
+	return canvasImg
+}
