@@ -32,7 +32,7 @@ bench: build
 	@if [ -d ../shared/corpus/dev ]; then \
 	  echo "== dev corpus (originals)"; $(BIN) eval --kind original --labels ../shared/corpus/dev/labels.jsonl ../shared/corpus/dev | tail -1; \
 	  echo "== side by side on the dev corpus, 2 at a time"; \
-	  CONSTANCIA_BENCH_DIR=../shared/corpus/dev go test -run '^$$' -bench Throughput -benchtime 1x ./ocr; \
+	  CONSTANCIA_BENCH_DIR=$(abspath ../shared/corpus/dev) go test -run '^$$' -bench Throughput -benchtime 1x ./ocr; \
 	fi
 
 clean:

@@ -35,7 +35,7 @@ const workLongSide = 2400 // uploads larger than this are first area-downscaled
 // glyphs are about cfg.TargetGlyph pixels tall and flattens uneven light.
 func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	if cfg.TargetGlyph == 0 {
-		cfg.TargetGlyph = 30
+		cfg.TargetGlyph = knob("GLYPH", 30)
 	}
 	g := toGray(img)
 	pre := 1.0
