@@ -228,7 +228,9 @@ type FsckReport struct {
 }
 
 // OK reports whether nothing was found.
-func (r FsckReport) OK() bool { return len(r.Dangling) == 0 && len(r.Orphans) == 0 && r.IndexErr == nil }
+func (r FsckReport) OK() bool {
+	return len(r.Dangling) == 0 && len(r.Orphans) == 0 && r.IndexErr == nil
+}
 
 // Fsck checks both directions: every unpurged record's object exists, and
 // every object belongs to a record. With repair, orphans are deleted and

@@ -298,7 +298,9 @@ func TestSchemaVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte{0, 0, 0, 99}) })
+	db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte{0, 0, 0, 99})
+	})
 	db.Close()
 	if _, err := storage.OpenIndex(p); err == nil {
 		t.Fatal("opened an index from a newer schema")
