@@ -5,6 +5,8 @@
 //	constancia scan [--jsonl] PATH...          read vouchers, print fields
 //	constancia eval --labels FILE DIR          accuracy and latency against labels
 //	constancia synth --out DIR [-n N]          generate labelled vouchers
+//	constancia fsck [--data DIR] [--repair]    index and object store agree
+//	constancia backup [--data DIR] FILE        hot copy of the index
 package main
 
 import (
@@ -87,6 +89,8 @@ Commands:
   scan [--jsonl] [--workers N] PATH...   read vouchers (files or directories) and print their fields
   eval --labels FILE DIR                 per-field accuracy and latency against a labels.jsonl
   synth --out DIR [-n N] [--seed S]      generate labelled synthetic vouchers
+  fsck [--data DIR] [--repair]           check that index and object store agree, both ways
+  backup [--data DIR] FILE               write a consistent copy of the index
 
 Run 'constancia COMMAND -h' for a command's flags.`
 
@@ -103,6 +107,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runEval(ctx, args[1:])
 	case "synth":
 		return m.runSynth(ctx, args[1:])
+	case "fsck":
+		return m.runFsck(ctx, args[1:])
+	case "backup":
+		return m.runBackup(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.Stdout, usage)
 		return nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/constancia/constancia/ocr/synth"
 )
 
 func runMain(t *testing.T, args ...string) (string, string, error) {
@@ -107,5 +109,56 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if _, _, err := runMain(t, "nope"); exitCode(err) != 2 {
 		t.Errorf("unknown command: exit %d, want 2", exitCode(err))
+	}
+}
+
+// TestScanFlagsFraud streams a voucher, its re-photo, an amount-edited copy
+// and a same-template voucher of another payment through scan: the re-photo
+// is a duplicate, the edit is edited, the look-alike is clean.
+func TestScanFlagsFraud(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	dir := t.TempDir()
+	v := synth.Random(77, 3)
+	v.Template = "app"
+	write := func(name string, v synth.Voucher, opt synth.Options) {
+		data, err := synth.Render(&v, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a-original.png", v, synth.Options{Seed: 1, Format: "png"})
+	write("b-rephoto.jpg", v, synth.Options{Seed: 2, Photo: true})
+	edited := v
+	edited.SetAmount(99900)
+	write("c-edited.png", edited, synth.Options{Seed: 1, Format: "png"})
+	other := v
+	other.CIP, other.Operation = "31415926", "271828182"
+	write("d-lookalike.png", other, synth.Options{Seed: 3, Format: "png"})
+	out, _, err := runMain(t, "scan", "--jsonl", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a-original.png": "", "b-rephoto.jpg": "duplicate", "c-edited.png": "edited", "d-lookalike.png": ""}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var got struct {
+			File        string   `json:"file"`
+			Flags       []string `json:"flags"`
+			DuplicateOf *string  `json:"duplicate_of"`
+		}
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatal(err)
+		}
+		flag := strings.Join(got.Flags, ",")
+		if flag != want[got.File] {
+			t.Errorf("%s: flags %q, want %q", got.File, flag, want[got.File])
+		}
+		if flag != "" && (got.DuplicateOf == nil || *got.DuplicateOf != "a-original.png") {
+			t.Errorf("%s: duplicate_of %v, want a-original.png", got.File, got.DuplicateOf)
+		}
 	}
 }

@@ -99,6 +99,7 @@ func listImages(paths []string) ([]string, error) {
 
 type scanned struct {
 	path string
+	data []byte
 	res  *ocr.Result
 	err  error
 	ms   int64
@@ -126,6 +127,7 @@ func readAll(ctx context.Context, eng *ocr.Engine, files []string, emit func(sca
 					data, err = ocr.ReadLimited(f, eng.Limits().MaxBytes)
 					f.Close()
 					if err == nil {
+						s.data = data
 						s.res, err = eng.Read(ctx, data)
 					}
 				}
@@ -173,9 +175,23 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 	jsonl := fs.Bool("jsonl", false, "print one JSON object per voucher")
 	workers := fs.Int("workers", defaultWorkers(), "OCR workers")
 	dump := fs.String("dump", "", "debugging: write each prepared image (PNG) and its OCR lines to this directory")
+	dataDir := fs.String("data", "", "store the vouchers in this data directory and check them against it (default: a temporary store)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *dataDir == "" {
+		tmp, err := os.MkdirTemp("", "constancia-scan-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dataDir = tmp
+	}
+	sc, err := m.openScreener(ctx, storeConfig{Data: *dataDir, Retention: 180 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
 	if fs.NArg() == 0 {
 		return usageError{"scan: give at least one file or directory"}
 	}
@@ -198,6 +214,16 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 			line.Fields = fieldMap(s.res.Fields)
 			line.Confidence = roundConf(s.res.Confidence)
 			line.Quality = append(line.Quality, s.res.Quality...)
+			rec, f, err := sc.screen(ctx, "scan", "", s.data, s.res)
+			if err != nil {
+				return err
+			}
+			line.Flags = append(line.Flags, f.Flags...)
+			if rec.DuplicateOf != "" {
+				name := sc.names[rec.DuplicateOf]
+				line.DuplicateOf = &name
+			}
+			sc.names[rec.ID] = line.File
 		}
 		if *dump != "" && s.res != nil {
 			if err := dumpDebug(*dump, s.path, s.res); err != nil {

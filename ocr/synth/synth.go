@@ -104,6 +104,12 @@ func Random(seed uint64, i int) Voucher {
 	return v
 }
 
+// SetAmount changes the amount v shows (for edited copies in tests).
+func (v *Voucher) SetAmount(cents int64) {
+	v.cents = cents
+	v.Amount = fmt.Sprintf("%d.%02d", cents/100, cents%100)
+}
+
 // Render draws v and captures it per opt, returning the encoded image. It
 // fills v.File's extension, v.PaidAt, v.TimeShown and v.Capture.
 func Render(v *Voucher, opt Options) ([]byte, error) {

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/constancia/constancia/fraud"
+	"github.com/constancia/constancia/ocr"
+	"github.com/constancia/constancia/storage"
+)
+
+// screener checks each read voucher against the stored ones and keeps it.
+type screener struct {
+	keeper  *storage.Keeper
+	hashes  *fraud.HashIndex
+	checker *fraud.Checker
+	names   map[string]string // receipt id → file name, for scan output
+}
+
+func (m *Main) openScreener(ctx context.Context, c storeConfig) (*screener, error) {
+	k, err := m.openKeeper(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	h := &fraud.HashIndex{}
+	if err := k.Index.PHashes(h.Add); err != nil {
+		k.Index.Close()
+		return nil, err
+	}
+	return &screener{keeper: k, hashes: h, checker: fraud.NewChecker(fraud.DefaultConfig, k.Index, h), names: map[string]string{}}, nil
+}
+
+func (s *screener) Close() error { return s.keeper.Index.Close() }
+
+var contentTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+// screen runs the fraud checks for one upload and stores it with its
+// findings, returning the stored record.
+func (s *screener) screen(ctx context.Context, merchant, order string, data []byte, res *ocr.Result) (*storage.Record, fraud.Finding, error) {
+	sum := sha256.Sum256(data)
+	hs, err := fraud.HashImage(res.Prep.Image)
+	if err != nil {
+		return nil, fraud.Finding{}, err
+	}
+	fields := fieldMap(res.Fields)
+	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Data: data})
+	if err != nil {
+		return nil, f, err
+	}
+	rec := &storage.Record{Merchant: merchant, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
+		Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}
+	if err := s.keeper.Save(ctx, rec, data); err != nil {
+		return nil, f, err
+	}
+	s.hashes.Add(hs.PHash, rec.ID)
+	return rec, f, nil
+}

@@ -1,0 +1,305 @@
+package fraud
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/constancia/constancia/storage"
+)
+
+// Stable reason codes. Flags in scan output and the API use the first two.
+const (
+	FlagDuplicate          = "duplicate"           // the same voucher was already used
+	FlagEdited             = "edited"              // a voucher like an earlier one with a field changed
+	FlagSuspiciousMetadata = "suspicious_metadata" // an image editor's name in the file
+)
+
+// Config holds the thresholds; DefaultConfig documents the measured choice.
+type Config struct {
+	// MaxPHashDistance nominates earlier receipts as candidates (bits of 64).
+	MaxPHashDistance int
+	// MaxCandidates bounds how many near hashes are examined.
+	MaxCandidates int
+	// TimeTolerance: payment times this close count as the same.
+	TimeTolerance time.Duration
+}
+
+// DefaultConfig: a pHash within 14 bits nominates candidates (re-captures
+// measured up to ~12 on the dev corpus; same-template vouchers also fall
+// inside, which is why the fields decide).
+var DefaultConfig = Config{MaxPHashDistance: 14, MaxCandidates: 32, TimeTolerance: time.Minute}
+
+// Lookup is what the checker needs of the index (storage.Index has it).
+type Lookup interface {
+	Get(id string) (*storage.Record, error)
+	BySHA256(sum string) ([]*storage.Record, error)
+	ByCIP(cip string) ([]*storage.Record, error)
+	ByOperation(op string) ([]*storage.Record, error)
+}
+
+// Evidence is what is known of a new upload.
+type Evidence struct {
+	Merchant, OrderID string
+	SHA256            string
+	Hashes            Hashes
+	Fields            map[string]string // as in scan: cip, operation, amount, currency, paid_at
+	Data              []byte            // the file, for metadata checks (may be nil)
+}
+
+// Reason is one piece of evidence behind a finding, for the support agent.
+type Reason struct {
+	Code     string `json:"code"`
+	Detail   string `json:"detail"`
+	RefID    string `json:"ref_id,omitempty"`   // the earlier receipt
+	Field    string `json:"field,omitempty"`    // for edits: which field differs
+	Distance int    `json:"distance,omitempty"` // pHash distance to RefID
+	Layer    string `json:"layer"`              // sha256, payment, perceptual, metadata
+}
+
+// Finding is the verdict on one upload.
+type Finding struct {
+	Flags       []string // FlagDuplicate, FlagEdited, FlagSuspiciousMetadata…
+	DuplicateOf string   // the earlier receipt re-used or edited, if any
+	Retry       bool     // the same voucher re-sent for the same order
+	Reasons     []Reason
+}
+
+func (f *Finding) flag(code string) {
+	for _, x := range f.Flags {
+		if x == code {
+			return
+		}
+	}
+	f.Flags = append(f.Flags, code)
+}
+
+// Checker runs the layers against the stored receipts.
+type Checker struct {
+	cfg    Config
+	ix     Lookup
+	hashes *HashIndex
+}
+
+// NewChecker returns a checker over ix whose perceptual hashes are in hashes.
+func NewChecker(cfg Config, ix Lookup, hashes *HashIndex) *Checker {
+	if cfg.MaxCandidates == 0 {
+		cfg = DefaultConfig
+	}
+	return &Checker{cfg: cfg, ix: ix, hashes: hashes}
+}
+
+// fieldCmp is the agreement of two receipts' fields.
+type fieldCmp struct {
+	agree, differ []string
+	misread       []string // differ by one character: one OCR confusion apart
+}
+
+func (c *Checker) compare(a, b map[string]string) fieldCmp {
+	var r fieldCmp
+	for _, k := range []string{"cip", "operation", "amount", "paid_at"} {
+		x, y := a[k], b[k]
+		if x == "" || y == "" {
+			continue
+		}
+		same := x == y
+		if k == "paid_at" {
+			same = sameTime(x, y, c.cfg.TimeTolerance)
+		}
+		if k == "amount" {
+			same = x == y && a["currency"] == b["currency"]
+		}
+		switch {
+		case same:
+			r.agree = append(r.agree, k)
+		case oneEdit(x, y):
+			r.differ = append(r.differ, k)
+			r.misread = append(r.misread, k)
+		default:
+			r.differ = append(r.differ, k)
+		}
+	}
+	return r
+}
+
+func sameTime(a, b string, tol time.Duration) bool {
+	ta, err1 := time.Parse(time.RFC3339, a)
+	tb, err2 := time.Parse(time.RFC3339, b)
+	if err1 != nil || err2 != nil {
+		return a == b
+	}
+	d := ta.Sub(tb)
+	return d <= tol && d >= -tol
+}
+
+func has(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Check runs every layer for e and returns the finding. Lookup failures are
+// returned; a finding is never guessed from a partial check.
+func (c *Checker) Check(e Evidence) (Finding, error) {
+	var f Finding
+	// Layer 0: editor traces in the file.
+	if sw := editorTrace(e.Data); sw != "" {
+		f.flag(FlagSuspiciousMetadata)
+		f.Reasons = append(f.Reasons, Reason{Code: FlagSuspiciousMetadata, Layer: "metadata", Detail: "the file was saved by " + sw})
+	}
+	// Layer 1: the very same bytes.
+	same, err := c.ix.BySHA256(e.SHA256)
+	if err != nil {
+		return f, err
+	}
+	for _, r := range same {
+		if c.retry(e, r) {
+			f.Retry = true
+			continue
+		}
+		f.flag(FlagDuplicate)
+		f.DuplicateOf = r.ID
+		f.Reasons = append(f.Reasons, Reason{Code: FlagDuplicate, Layer: "sha256", RefID: r.ID, Detail: "byte-for-byte the same file as an earlier upload"})
+		return f, nil
+	}
+	// Layers 2 and 3: candidates sharing an identifier or a near hash; the
+	// fields decide.
+	cands := map[string]*storage.Record{}
+	dist := map[string]int{}
+	add := func(rs []*storage.Record, err error) error {
+		for _, r := range rs {
+			cands[r.ID] = r
+		}
+		return err
+	}
+	if cip := e.Fields["cip"]; cip != "" {
+		if err := add(c.ix.ByCIP(cip)); err != nil {
+			return f, err
+		}
+	}
+	if op := e.Fields["operation"]; op != "" {
+		if err := add(c.ix.ByOperation(op)); err != nil {
+			return f, err
+		}
+	}
+	if c.hashes != nil && e.Hashes.PHash != 0 {
+		for _, m := range c.hashes.Near(e.Hashes.PHash, c.cfg.MaxPHashDistance, c.cfg.MaxCandidates) {
+			dist[m.ID] = m.Distance
+			if _, ok := cands[m.ID]; !ok {
+				r, err := c.ix.Get(m.ID)
+				if err != nil {
+					continue // purged from the index meanwhile
+				}
+				cands[m.ID] = r
+			}
+		}
+	}
+	type verdict struct {
+		r     *storage.Record
+		cmp   fieldCmp
+		score int
+	}
+	var vs []verdict
+	for _, r := range cands {
+		if r.SHA256 == e.SHA256 {
+			continue // a retry seen above
+		}
+		cmp := c.compare(e.Fields, r.Fields)
+		idAgree := has(cmp.agree, "cip") || has(cmp.agree, "operation")
+		_, near := dist[r.ID]
+		switch {
+		case len(cmp.differ) == 0 && (len(cmp.agree) >= 2 || (near && len(cmp.agree) >= 1 && idAgree)):
+			vs = append(vs, verdict{r, cmp, 100 + len(cmp.agree)})
+		case len(cmp.differ) > 0 && idAgree && len(cmp.agree) >= 2:
+			vs = append(vs, verdict{r, cmp, 50 + len(cmp.agree)})
+		case near && !idAgree && len(cmp.differ) == len(cmp.misread) && has(cmp.agree, "amount") && len(cmp.agree)+len(cmp.misread) >= 3:
+			// A re-capture read with an OCR slip (no identifier read the
+			// same, so an edit cannot be told): the same image
+			// (near hash), the same amount, the rest one character apart.
+			cmp.agree, cmp.differ = append(cmp.agree, cmp.misread...), nil
+			vs = append(vs, verdict{r, cmp, 90 + len(cmp.agree)})
+		}
+	}
+	if len(vs) == 0 {
+		return f, nil
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if vs[i].score != vs[j].score {
+			return vs[i].score > vs[j].score
+		}
+		return vs[i].r.UploadedAt.Before(vs[j].r.UploadedAt)
+	})
+	best := vs[0]
+	if len(best.cmp.differ) == 0 && c.retry(e, best.r) {
+		f.Retry = true
+		return f, nil
+	}
+	f.DuplicateOf = best.r.ID
+	layer := "payment"
+	if _, ok := dist[best.r.ID]; ok && !has(best.cmp.agree, "cip") && !has(best.cmp.agree, "operation") {
+		layer = "perceptual"
+	}
+	if len(best.cmp.differ) == 0 {
+		f.flag(FlagDuplicate)
+		f.Reasons = append(f.Reasons, Reason{Code: FlagDuplicate, Layer: layer, RefID: best.r.ID, Distance: dist[best.r.ID],
+			Detail: "same payment as an earlier upload (" + strings.Join(best.cmp.agree, ", ") + " agree)"})
+		return f, nil
+	}
+	f.flag(FlagEdited)
+	for _, fld := range best.cmp.differ {
+		f.Reasons = append(f.Reasons, Reason{Code: FlagEdited, Layer: layer, RefID: best.r.ID, Field: fld, Distance: dist[best.r.ID],
+			Detail: fld + " is " + e.Fields[fld] + " here but " + best.r.Fields[fld] + " on an earlier voucher whose " + strings.Join(best.cmp.agree, ", ") + " agree"})
+	}
+	return f, nil
+}
+
+// retry: the same voucher again for the same order of the same merchant.
+func (c *Checker) retry(e Evidence, r *storage.Record) bool {
+	return e.OrderID != "" && r.OrderID == e.OrderID && r.Merchant == e.Merchant
+}
+
+var editors = []string{"Adobe Photoshop", "Photoshop", "GIMP", "Snapseed", "PicsArt", "Canva", "Pixlr", "Lightroom", "Affinity Photo", "paint.net", "Fotor", "Picsart"}
+
+// editorTrace returns the name of an image editor found in the file's
+// metadata segments (JPEG APP1/XMP, PNG text chunks), or "".
+func editorTrace(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	head := data
+	if len(head) > 64<<10 {
+		head = head[:64<<10] // metadata sits before the image data
+	}
+	for _, ed := range editors {
+		if bytes.Contains(head, []byte(ed)) {
+			return ed
+		}
+	}
+	return ""
+}
+
+// oneEdit reports whether a and b differ by exactly one substitution,
+// insertion or deletion.
+func oneEdit(a, b string) bool {
+	if a == b {
+		return false
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return a[i+1:] == b[i+1:]
+	}
+	return a[i:] == b[i+1:]
+}

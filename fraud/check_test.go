@@ -1,0 +1,161 @@
+package fraud_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/constancia/constancia/fraud"
+	"github.com/constancia/constancia/storage"
+)
+
+// world is a real bbolt index with its in-memory hash index.
+type world struct {
+	ix     *storage.Index
+	hashes *fraud.HashIndex
+	c      *fraud.Checker
+	n      int
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ix, err := storage.OpenIndex(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	h := &fraud.HashIndex{}
+	return &world{ix: ix, hashes: h, c: fraud.NewChecker(fraud.DefaultConfig, ix, h)}
+}
+
+// store records an earlier upload and returns its id.
+func (w *world) store(t *testing.T, e fraud.Evidence) string {
+	t.Helper()
+	w.n++
+	id := fmt.Sprintf("r%03d", w.n)
+	r := &storage.Record{ID: id, Merchant: e.Merchant, OrderID: e.OrderID, ObjectKey: "2026/01/01/" + id + ".jpg", SHA256: e.SHA256,
+		PHash: e.Hashes.PHash, Fields: e.Fields, UploadedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := w.ix.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	w.hashes.Add(e.Hashes.PHash, id)
+	return id
+}
+
+func fields(cip, op, amount, paid string) map[string]string {
+	return map[string]string{"cip": cip, "operation": op, "amount": amount, "currency": "PEN", "paid_at": paid}
+}
+
+const h0 = uint64(0xA5A5_0F0F_3C3C_9999)
+
+func TestCheckLayers(t *testing.T) {
+	orig := fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-orig", Hashes: fraud.Hashes{PHash: h0},
+		Fields: fields("73488329", "174009305", "149.90", "2026-11-21T18:42:07-05:00")}
+	flip := func(h uint64, n int) uint64 { // h with n low bits flipped
+		return h ^ (1<<uint(n) - 1)
+	}
+	for _, tc := range []struct {
+		name      string
+		e         fraud.Evidence
+		flags     []string
+		field     string
+		retry     bool
+		dupOfOrig bool
+	}{
+		{"exact copy for another order", fraud.Evidence{Merchant: "m", OrderID: "o2", SHA256: "sha-orig", Fields: orig.Fields}, []string{"duplicate"}, "", false, true},
+		{"exact copy for the same order is a retry", fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-orig", Fields: orig.Fields}, nil, "", true, false},
+		{"re-photographed: same fields, other bytes", fraud.Evidence{Merchant: "m", OrderID: "o3", SHA256: "sha-2", Hashes: fraud.Hashes{PHash: flip(h0, 9)},
+			Fields: fields("73488329", "174009305", "149.90", "2026-11-21T18:42:00-05:00")}, []string{"duplicate"}, "", false, true},
+		{"same payment, different hash (screenshot of a screenshot)", fraud.Evidence{Merchant: "m", OrderID: "o4", SHA256: "sha-3", Hashes: fraud.Hashes{PHash: ^h0},
+			Fields: fields("73488329", "174009305", "149.90", "")}, []string{"duplicate"}, "", false, true},
+		{"amount edited", fraud.Evidence{Merchant: "m", OrderID: "o5", SHA256: "sha-4", Hashes: fraud.Hashes{PHash: flip(h0, 4)},
+			Fields: fields("73488329", "174009305", "849.90", "2026-11-21T18:42:07-05:00")}, []string{"edited"}, "amount", false, true},
+		{"date edited", fraud.Evidence{Merchant: "m", OrderID: "o6", SHA256: "sha-5", Hashes: fraud.Hashes{PHash: flip(h0, 3)},
+			Fields: fields("73488329", "174009305", "149.90", "2026-11-24T18:42:07-05:00")}, []string{"edited"}, "paid_at", false, true},
+		{"CIP edited to match another order", fraud.Evidence{Merchant: "m", OrderID: "o7", SHA256: "sha-6", Hashes: fraud.Hashes{PHash: flip(h0, 5)},
+			Fields: fields("51110000", "174009305", "149.90", "2026-11-21T18:42:07-05:00")}, []string{"edited"}, "cip", false, true},
+		{"same template look-alike: near hash, same amount and day, other CIP and operation", fraud.Evidence{Merchant: "m", OrderID: "o8", SHA256: "sha-7", Hashes: fraud.Hashes{PHash: flip(h0, 6)},
+			Fields: fields("22223333", "998877665", "149.90", "2026-11-21T16:10:44-05:00")}, nil, "", false, false},
+		{"near hash alone, nothing read", fraud.Evidence{Merchant: "m", OrderID: "o9", SHA256: "sha-8", Hashes: fraud.Hashes{PHash: h0}, Fields: map[string]string{}}, nil, "", false, false},
+		{"re-capture with an OCR slip in the CIP", fraud.Evidence{Merchant: "m", OrderID: "o10", SHA256: "sha-9", Hashes: fraud.Hashes{PHash: flip(h0, 8)},
+			Fields: fields("73488320", "", "149.90", "2026-11-21T18:42:07-05:00")}, []string{"duplicate"}, "", false, true},
+		{"unrelated voucher", fraud.Evidence{Merchant: "m", OrderID: "o11", SHA256: "sha-10", Hashes: fraud.Hashes{PHash: ^h0},
+			Fields: fields("12121212", "343434", "10.00", "2026-01-02T10:00:00-05:00")}, nil, "", false, false},
+		{"editor named in metadata", fraud.Evidence{Merchant: "m", OrderID: "o12", SHA256: "sha-11", Hashes: fraud.Hashes{PHash: ^h0}, Data: []byte("\xff\xd8\xff\xe1..Exif..Adobe Photoshop 25.0..."),
+			Fields: fields("45454545", "676767", "12.00", "2026-01-02T10:00:00-05:00")}, []string{"suspicious_metadata"}, "", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			origID := w.store(t, orig)
+			f, err := w.c.Check(tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(f.Flags) != fmt.Sprint(tc.flags) && !(len(f.Flags) == 0 && len(tc.flags) == 0) {
+				t.Fatalf("flags = %v, want %v (reasons %+v)", f.Flags, tc.flags, f.Reasons)
+			}
+			if f.Retry != tc.retry {
+				t.Fatalf("retry = %v, want %v", f.Retry, tc.retry)
+			}
+			if tc.dupOfOrig != (f.DuplicateOf == origID) {
+				t.Fatalf("duplicate_of = %q, want original %v", f.DuplicateOf, tc.dupOfOrig)
+			}
+			if tc.field != "" {
+				found := false
+				for _, r := range f.Reasons {
+					found = found || (r.Code == "edited" && r.Field == tc.field && r.RefID == origID)
+				}
+				if !found {
+					t.Fatalf("no edited reason naming %s: %+v", tc.field, f.Reasons)
+				}
+			}
+			if len(f.Flags) > 0 && len(f.Reasons) == 0 {
+				t.Fatal("a flag without a reason")
+			}
+		})
+	}
+}
+
+func TestHashIndexNear(t *testing.T) {
+	var x fraud.HashIndex
+	x.Add(0, "zero")
+	x.Add(0b111, "three")
+	x.Add(^uint64(0), "all")
+	got := x.Near(0b1, 3, 10)
+	if len(got) != 2 || got[0].ID != "zero" || got[0].Distance != 1 || got[1].ID != "three" || got[1].Distance != 2 {
+		t.Fatalf("Near = %+v", got)
+	}
+	if got := x.Near(0b1, 3, 1); len(got) != 1 {
+		t.Fatalf("limit ignored: %+v", got)
+	}
+}
+
+// BenchmarkNear measures a Hamming search over one million hashes and
+// reports p99 latency and the memory the index holds per million.
+func BenchmarkNear(b *testing.B) {
+	var x fraud.HashIndex
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 1_000_000; i++ {
+		x.Add(r.Uint64(), fmt.Sprintf("%032x", i))
+	}
+	var lat []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		x.Near(r.Uint64(), 10, 32)
+		lat = append(lat, time.Since(t0))
+	}
+	sortDur(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	// 8 bytes of hash + a 16-byte string header + 32 bytes of id per entry.
+	b.ReportMetric(float64(1_000_000*(8+16+32))/(1<<20), "MiB/million")
+}
+
+func sortDur(d []time.Duration) {
+	for i := 1; i < len(d); i++ {
+		for j := i; j > 0 && d[j] < d[j-1]; j-- {
+			d[j], d[j-1] = d[j-1], d[j]
+		}
+	}
+}
