@@ -7,7 +7,12 @@ export GOFLAGS ?= -mod=mod
 BIN := bin/constancia
 DATA ?= ./data
 
-.PHONY: deps build run test vet bench eval clean
+.PHONY: deps build run test vet bench eval clean s3server
+
+# The S3 tests run against a real versitygw on loopback; built once, cached
+# outside the repo.
+VERSITYGW := $(HOME)/.cache/constancia/bin/versitygw
+export CONSTANCIA_VERSITYGW := $(VERSITYGW)
 
 deps:
 	@./.ci/deps
@@ -24,7 +29,13 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	go vet ./...
 
-test: deps vet
+$(VERSITYGW):
+	@echo "building versitygw v1.8.0 for the S3 tests (about 2 minutes, once)"
+	cd /tmp && GOFLAGS= GOBIN=$(dir $(VERSITYGW)) go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+s3server: $(VERSITYGW)
+
+test: deps vet s3server
 	go test -count=1 -timeout 30m ./...
 
 bench: build
