@@ -73,9 +73,6 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 		c.SetVariable("debug_file", "/dev/null")
 		c.SetVariable("user_defined_dpi", "300")
-		if v := os.Getenv("CONSTANCIA_TUNE_THRESH"); v != "" {
-			c.SetVariable("thresholding_method", v)
-		}
 		// Probe once so a missing traineddata fails here, not on first upload.
 		if err := c.SetImageFromBytes(encodePGM(image.NewGray(image.Rect(0, 0, 8, 8)))); err != nil {
 			c.Close()

@@ -3,8 +3,6 @@ package ocr
 import (
 	"image"
 	"math"
-	"os"
-	"strconv"
 )
 
 // Prepared is a voucher image made ready for Tesseract, with what was
@@ -22,7 +20,7 @@ type Prepared struct {
 
 // PrepConfig tunes preprocessing. The zero value uses the measured defaults.
 type PrepConfig struct {
-	TargetGlyph float64 // glyph height Tesseract reads best, pixels (default 30)
+	TargetGlyph float64 // glyph height Tesseract reads best, pixels (default 26, measured: docs/measurements.md)
 	NoDeskew    bool
 	NoCrop      bool
 	NoNormalize bool
@@ -35,7 +33,7 @@ const workLongSide = 2400 // uploads larger than this are first area-downscaled
 // glyphs are about cfg.TargetGlyph pixels tall and flattens uneven light.
 func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	if cfg.TargetGlyph == 0 {
-		cfg.TargetGlyph = knob("GLYPH", 30)
+		cfg.TargetGlyph = 26
 	}
 	g := toGray(img)
 	pre := 1.0
@@ -65,9 +63,7 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		g = flatten(g, cfg)
 	}
 	p.Brightness = meanOf(g)
-	if knob("BORDER", 1) > 0 {
-		clearBorder(g)
-	}
+	clearBorder(g)
 
 	// 3. Skew and glyph size, measured on text marks at analysis scale.
 	marks, af := textMarks(g)
@@ -117,7 +113,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 		}
 	}
 	if nb > 0 {
-		t = uint8(float64(t) - knob("DOCLOW", 0.4)*(float64(t)-float64(below)/float64(nb)))
+		t = uint8(float64(t) - 0.4*(float64(t)-float64(below)/float64(nb)))
 	}
 	lab := make([]int32, w*h)
 	var best, bestN int32 = 0, 0
@@ -368,15 +364,6 @@ func sharpness(g *image.Gray) float64 {
 	}
 	return sum / float64(n)
 }
-
-// knob reads a tuning override from CONSTANCIA_TUNE_<name> (development only).
-func knob(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv("CONSTANCIA_TUNE_"+name), 64); err == nil {
-		return v
-	}
-	return def
-}
-
 // clearBorder whitens dark regions connected to the image edge: the
 // background or screen bezel left around the document, which Tesseract's
 // layout analysis would otherwise take for a picture and drop text beside.
