@@ -364,6 +364,7 @@ func sharpness(g *image.Gray) float64 {
 	}
 	return sum / float64(n)
 }
+
 // clearBorder whitens dark regions connected to the image edge: the
 // background or screen bezel left around the document, which Tesseract's
 // layout analysis would otherwise take for a picture and drop text beside.
