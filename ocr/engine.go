@@ -73,6 +73,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 		c.SetVariable("debug_file", "/dev/null")
 		c.SetVariable("user_defined_dpi", "300")
+		// Preprocessing makes every page dark ink on white: skip Tesseract's
+		// second recognition of weak lines as inverted text.
+		c.SetVariable("tessedit_do_invert", "0")
 		// Probe once so a missing traineddata fails here, not on first upload.
 		if err := c.SetImageFromBytes(encodePGM(image.NewGray(image.Rect(0, 0, 8, 8)))); err != nil {
 			c.Close()
