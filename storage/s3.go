@@ -219,3 +219,12 @@ func (s *S3Store) SetHold(ctx context.Context, key string, hold bool) error {
 	}
 	return nil
 }
+
+// Tag returns the object's retention tag ("standard" or "hold").
+func (s *S3Store) Tag(ctx context.Context, key string) (string, error) {
+	t, err := s.c.GetObjectTagging(ctx, s.cfg.Bucket, key, minio.GetObjectTaggingOptions{})
+	if err != nil {
+		return "", s3Err(err, key)
+	}
+	return t.ToMap()[retentionTag], nil
+}
