@@ -705,6 +705,25 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Confidence["cip"] = c
 		res.Boxes["cip"] = v.box
 	}
+	if res.Fields.CIP == "" {
+		// Labels can vanish (light grey on a screen photo) while values
+		// survive: one unclaimed 7–9 digit number is the CIP, at low
+		// confidence. Two or more and nothing is taken.
+		var only *item
+		n := 0
+		for _, v := range values {
+			if v.kind == kNum && v.pair == nil && len(v.text) >= 7 && len(v.text) <= 9 {
+				only = v
+				n++
+			}
+		}
+		if n == 1 {
+			res.Fields.CIP = only.text
+			res.Confidence["cip"] = only.conf * 0.4
+			res.Boxes["cip"] = only.box
+			only.claimed = true
+		}
+	}
 	if l := pick(rOperation); l != nil && l.pair.text != res.Fields.CIP {
 		res.Fields.Operation = l.pair.text
 		res.Confidence["operation"] = l.pair.conf * pairConf(l)
@@ -713,8 +732,25 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	// Amount: Importe/Monto beats a Total.
 	var amt *item
 	amtConf := 1.0
+	derived := int64(-1)
 	if l := pick(rAmount, rTotal); l != nil {
 		amt, amtConf = l.pair, pairConf(l)
+		// Only a TOTAL was labelled (the Importe label was lost): on agent
+		// tickets TOTAL = Importe + Comisión, so the amount is the value
+		// that makes that sum, or the difference itself.
+		if fee := pick(rFee); l.role == rTotal && fee != nil && fee.pair.cents > 0 && fee.pair.cents < amt.cents {
+			want := amt.cents - fee.pair.cents
+			found := false
+			for _, v := range values {
+				if v.kind == kMoney && v.cents == want && v != fee.pair {
+					amt, found = v, true
+					break
+				}
+			}
+			if !found {
+				derived, amtConf = want, amtConf*0.6
+			}
+		}
 	} else {
 		for _, v := range values { // an unlabelled amount with a currency sign
 			if v.kind == kMoney && v.pair == nil && v.currency != "" {
@@ -725,6 +761,9 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	if amt != nil {
 		res.Fields.AmountCents, res.Fields.HasAmount = amt.cents, true
+		if derived >= 0 {
+			res.Fields.AmountCents = derived
+		}
 		res.Confidence["amount"] = amt.conf * amtConf
 		res.Boxes["amount"] = amt.box
 		res.Fields.Currency = amt.currency

@@ -111,6 +111,27 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "EFECTIVO"}, {25, "S/ 20.00"}},
 			[]cell{{0, "VUELTO"}, {25, "S/ 7.60"}},
 		), want{"", "", "12.40", "PEN", "2026-03-02T10:15:00-05:00"}},
+		{"Importe label lost: amount is TOTAL minus COMISION, found among the values", layout(
+			[]cell{{0, "CODIGO CIP:"}, {28, "73488329"}},
+			[]cell{{0, "1MP#R7E:"}, {28, "S/ 3.00"}},
+			[]cell{{0, "COMISION:"}, {28, "S/ 2.50"}},
+			[]cell{{0, "TOTAL:"}, {28, "S/ 5.50"}},
+		), want{"73488329", "", "3.00", "PEN", ""}},
+		{"Importe row unread: amount derived from TOTAL and COMISION", layout(
+			[]cell{{0, "CODIGO CIP:"}, {28, "73488329"}},
+			[]cell{{0, "COMISION:"}, {28, "S/ 2.50"}},
+			[]cell{{0, "TOTAL:"}, {28, "S/ 5.50"}},
+		), want{"73488329", "", "3.00", "PEN", ""}},
+		{"labels lost: the one 8-digit number is the CIP", layout(
+			[]cell{{10, "S/ 2.08"}},
+			[]cell{{30, "86407257"}},
+			[]cell{{30, "Ahorro Dólares ****7124"}},
+		), want{"86407257", "", "2.08", "PEN", ""}},
+		{"labels lost and two candidates: no CIP", layout(
+			[]cell{{30, "86407257"}},
+			[]cell{{30, "8610885257"}},
+			[]cell{{30, "12345678"}},
+		), want{}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},

@@ -23,7 +23,8 @@ const (
 	rTotal          // a total that equals the amount when no Importe is printed
 	rDate           // the payment date (and maybe time)
 	rTime           // the payment time alone ("Hora")
-	rOther          // a distractor: RUC, terminal, commission, print date…
+	rFee            // the commission (Comisión), kept to check Total = Importe + Comisión
+	rOther          // a distractor: RUC, terminal, print date…
 )
 
 type labelDef struct {
@@ -58,10 +59,10 @@ var labelDefs = []labelDef{
 	{"importe", kMoney, rAmount, 3}, {"monto", kMoney, rAmount, 3}, {"monto a pagar", kMoney, rAmount, 3},
 	{"monto total", kMoney, rTotal, 2}, {"total pagado", kMoney, rTotal, 2}, {"importe total", kMoney, rTotal, 2},
 	{"total a pagar", kMoney, rTotal, 2}, {"pagaste", kMoney, rTotal, 2}, {"total", kMoney, rTotal, 1},
-	{"comision", kMoney, rOther, 0}, {"cargo", kMoney, rOther, 0}, {"costo", kMoney, rOther, 0},
+	{"comision", kMoney, rFee, 0}, {"cargo", kMoney, rOther, 0}, {"costo", kMoney, rOther, 0},
 	{"efectivo", kMoney, rOther, 0}, {"vuelto", kMoney, rOther, 0}, {"recibido", kMoney, rOther, 0},
 	{"cambio", kMoney, rOther, 0}, {"igv", kMoney, rOther, 0}, {"subtotal", kMoney, rOther, 0},
-	{"comision agente", kMoney, rOther, 0},
+	{"comision agente", kMoney, rFee, 0},
 	// date and time
 	{"fecha y hora de pago", kDate, rDate, 4}, {"fecha de pago", kDate, rDate, 4}, {"fecha pago", kDate, rDate, 4},
 	{"fecha y hora", kDate, rDate, 3}, {"fecha hora", kDate, rDate, 3}, {"fecha de operacion", kDate, rDate, 3},
