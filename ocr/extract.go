@@ -803,6 +803,12 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 		res.Confidence["paid_at"] = c
 		res.Boxes["paid_at"] = v.box
+	} else if t, ok := dayFromPrintStamp(labels, values, pick(rTime)); ok {
+		// The payment date is unreadable but its time is not, and the
+		// ticket's print stamp follows within two hours: same day.
+		res.Fields.PaidAt, res.Fields.TimeShown = t.date, map[bool]string{true: "second", false: "minute"}[t.secs]
+		res.Confidence["paid_at"] = t.conf * 0.6
+		res.Boxes["paid_at"] = t.box
 	} else {
 		for _, v := range values { // an unlabelled date-time, not a print date
 			if v.kind == kDate && v.hasTime && v.pair == nil {
@@ -870,4 +876,26 @@ func (r *Result) merge(o *Result) {
 		r.Fields.PaidAt, r.Fields.TimeShown = o.Fields.PaidAt, o.Fields.TimeShown
 		take("paid_at")
 	}
+}
+
+// dayFromPrintStamp combines a payment time (paired with a "Hora" label)
+// with the day of a print/issue stamp ("Impreso: 04/09/2026 07:50:44")
+// printed up to two hours after it.
+func dayFromPrintStamp(labels, values []*item, hora *item) (*item, bool) {
+	if hora == nil || hora.pair.kind != kTime {
+		return nil, false
+	}
+	tm := hora.pair
+	for _, l := range labels {
+		if l.role != rOther || l.kind != kDate || l.pair == nil || !l.pair.hasTime {
+			continue
+		}
+		p := l.pair.date
+		day := time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, Lima)
+		paid := day.Add(time.Duration(tm.timeOfDay) * time.Second)
+		if d := p.Sub(paid); d >= 0 && d <= 2*time.Hour {
+			return &item{date: paid, secs: tm.secs, conf: tm.conf, box: tm.box}, true
+		}
+	}
+	return nil, false
 }

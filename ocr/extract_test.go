@@ -132,6 +132,15 @@ func TestExtract(t *testing.T) {
 			[]cell{{30, "8610885257"}},
 			[]cell{{30, "12345678"}},
 		), want{}},
+		{"payment date unreadable: day from the print stamp just after", layout(
+			[]cell{{0, "FECHA: A HORA: 07:49:56"}},
+			[]cell{{0, "IMPORTE:"}, {28, "S/ 145.58"}},
+			[]cell{{0, "IMPRESO: 04/09/2026 07:50:44"}},
+		), want{"", "", "145.58", "PEN", "2026-09-04T07:49:56-05:00"}},
+		{"print stamp hours later is not the payment day", layout(
+			[]cell{{0, "FECHA: A HORA: 07:49:56"}},
+			[]cell{{0, "IMPRESO: 05/09/2026 11:50:44"}},
+		), want{}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},
