@@ -3,6 +3,8 @@ package fraud
 import (
 	"image"
 	"math/bits"
+	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/corona10/goimagehash"
@@ -64,19 +66,33 @@ type Match struct {
 // at most limit of them.
 func (x *HashIndex) Near(h uint64, max, limit int) []Match {
 	x.mu.RLock()
+	defer x.mu.RUnlock()
+	// Large indexes are scanned in parallel chunks.
+	parts := 1
+	if len(x.hashes) >= 1<<16 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	found := make([][]Match, parts)
+	var wg sync.WaitGroup
+	chunk := (len(x.hashes) + parts - 1) / parts
+	for p := 0; p < parts; p++ {
+		lo, hi := p*chunk, min((p+1)*chunk, len(x.hashes))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, v := range x.hashes[lo:hi] {
+				if d := bits.OnesCount64(v ^ h); d <= max {
+					found[p] = append(found[p], Match{x.ids[lo+i], d})
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	var out []Match
-	for i, v := range x.hashes {
-		if d := bits.OnesCount64(v ^ h); d <= max {
-			out = append(out, Match{x.ids[i], d})
-		}
+	for _, f := range found {
+		out = append(out, f...)
 	}
-	x.mu.RUnlock()
-	// insertion sort: the result is small
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].Distance < out[j-1].Distance; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Distance < out[j].Distance })
 	if len(out) > limit {
 		out = out[:limit]
 	}

@@ -222,3 +222,28 @@ func (s *FSStore) List(ctx context.Context, prefix string, fn func(ObjectInfo) e
 	}
 	return nil
 }
+
+// DeleteMany implements BatchDeleter: it removes every object, then fsyncs
+// each directory touched once.
+func (s *FSStore) DeleteMany(ctx context.Context, keys []string) error {
+	dirs := map[string]bool{}
+	for _, key := range keys {
+		if err := validKey(key); err != nil {
+			return err
+		}
+		for _, p := range []string{s.path(key), s.path(key) + ".meta"} {
+			err := os.Remove(p)
+			if err == nil {
+				dirs[filepath.Dir(p)] = true
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return storeErr(err, "cannot delete the object")
+			}
+		}
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -332,20 +332,52 @@ func (ix *Index) ForEach(fn func(*Record) error) error {
 	})
 }
 
-// Expired returns up to limit ids whose images expire at or before now
-// and are neither purged nor held, oldest first (a Cursor.Seek range scan).
-func (ix *Index) Expired(now time.Time, limit int) ([]string, error) {
-	var ids []string
+// Expiring is an image due for deletion.
+type Expiring struct {
+	ID, ObjectKey string
+}
+
+// Expired returns up to limit images that expire at or before now and are
+// neither purged nor held, oldest first: a range scan of the expiry bucket
+// from its first key (the earliest time) up to now.
+func (ix *Index) Expired(now time.Time, limit int) ([]Expiring, error) {
+	var out []Expiring
 	end := make([]byte, 8)
 	binary.BigEndian.PutUint64(end, uint64(now.Unix()))
 	err := ix.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bExpiry).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(ids) < limit; k, _ = c.Next() {
-			ids = append(ids, string(k[8:]))
+		for k, _ := c.Seek(make([]byte, 8)); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, _ = c.Next() {
+			r, err := getTx(tx, string(k[8:]))
+			if err != nil {
+				return err
+			}
+			out = append(out, Expiring{ID: r.ID, ObjectKey: r.ObjectKey})
 		}
 		return nil
 	})
-	return ids, err
+	return out, err
+}
+
+// MarkPurged records, in one transaction, that the images of ids were
+// deleted at t; held records (a hold placed since they were listed) get a
+// note saying so.
+func (ix *Index) MarkPurged(ids []string, t time.Time) error {
+	return dbErr(ix.db.Update(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			r, err := getTx(tx, id)
+			if err != nil {
+				return err
+			}
+			if r.Held {
+				r.Note = "deleted by the sweeper while a hold was being placed"
+			}
+			r.PurgedAt = &t
+			if err := putTx(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }
 
 // Update applies fn to the record with id in one transaction, reindexing it.

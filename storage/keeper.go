@@ -20,6 +20,7 @@ type Config struct {
 	Retention     time.Duration    // how long images are kept (default 180 days)
 	SweepInterval time.Duration    // how often expired images are deleted (default 1 h)
 	OrphanGrace   time.Duration    // objects younger than this are never orphans (default 1 h)
+	SweepBatch    int              // images deleted per index transaction (default 1000)
 	Now           func() time.Time // the clock (default time.Now)
 	Logger        *slog.Logger
 }
@@ -57,6 +58,9 @@ func NewKeeper(store ObjectStore, ix *Index, cfg Config) (*Keeper, error) {
 	}
 	if cfg.OrphanGrace == 0 {
 		cfg.OrphanGrace = time.Hour
+	}
+	if cfg.SweepBatch <= 0 {
+		cfg.SweepBatch = 1000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -123,42 +127,31 @@ func (k *Keeper) Image(ctx context.Context, id string) (io.ReadCloser, *Record, 
 }
 
 // Sweep deletes every expired, unheld image and marks its record purged,
-// object first: a crash between the two leaves a record the next sweep
-// finishes. It returns how many were purged.
+// a batch at a time, objects first: a crash between the two leaves records
+// whose images are gone, which the next sweep marks. It returns how many
+// were purged.
 func (k *Keeper) Sweep(ctx context.Context) (int, error) {
 	n := 0
 	for {
-		ids, err := k.Index.Expired(k.cfg.Now(), 500)
-		if err != nil {
+		batch, err := k.Index.Expired(k.cfg.Now(), k.cfg.SweepBatch)
+		if err != nil || len(batch) == 0 {
 			return n, err
 		}
-		if len(ids) == 0 {
-			return n, nil
+		if err := ctx.Err(); err != nil {
+			return n, err
 		}
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
-				return n, err
-			}
-			r, err := k.Index.Get(id)
-			if err != nil {
-				return n, err
-			}
-			if err := k.Store.Delete(ctx, r.ObjectKey); err != nil {
-				return n, err
-			}
-			now := k.cfg.Now().UTC()
-			err = k.Index.Update(id, func(r *Record) error {
-				if r.Held { // held between listing and now: the object is gone, say so
-					r.Note = "deleted by the sweeper while a hold was being placed"
-				}
-				r.PurgedAt = &now
-				return nil
-			})
-			if err != nil {
-				return n, err
-			}
-			n++
+		keys := make([]string, len(batch))
+		ids := make([]string, len(batch))
+		for i, e := range batch {
+			keys[i], ids[i] = e.ObjectKey, e.ID
 		}
+		if err := deleteAll(ctx, k.Store, keys); err != nil {
+			return n, err
+		}
+		if err := k.Index.MarkPurged(ids, k.cfg.Now().UTC()); err != nil {
+			return n, err
+		}
+		n += len(batch)
 	}
 }
 
@@ -221,7 +214,8 @@ func (k *Keeper) Hold(ctx context.Context, id string, hold bool, by, reason stri
 type FsckReport struct {
 	Records  int      // records checked
 	Objects  int      // objects checked
-	Dangling []string // record ids whose unpurged image is missing
+	Dangling []string // record ids whose unpurged, unexpired image is missing: lost evidence
+	Unswept  []string // expired records whose image is gone but not yet marked (a sweep cut short)
 	Orphans  []string // object keys no record owns (older than the grace period)
 	Repaired bool
 	IndexErr error // bbolt consistency problem, if any
@@ -245,7 +239,11 @@ func (k *Keeper) Fsck(ctx context.Context, repair bool) (FsckReport, error) {
 			return nil
 		}
 		if _, err := k.Store.Stat(ctx, r.ObjectKey); constancia.ErrorCode(err) == constancia.ENOTFOUND {
-			rep.Dangling = append(rep.Dangling, r.ID)
+			if !r.Held && !r.ExpiresAt.After(k.cfg.Now()) {
+				rep.Unswept = append(rep.Unswept, r.ID)
+			} else {
+				rep.Dangling = append(rep.Dangling, r.ID)
+			}
 		} else if err != nil {
 			return err
 		}
@@ -271,6 +269,9 @@ func (k *Keeper) Fsck(ctx context.Context, repair bool) (FsckReport, error) {
 		}
 	}
 	now := k.cfg.Now().UTC()
+	if err := k.Index.MarkPurged(rep.Unswept, now); err != nil {
+		return rep, err
+	}
 	for _, id := range rep.Dangling {
 		err := k.Index.Update(id, func(r *Record) error {
 			r.PurgedAt = &now

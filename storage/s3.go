@@ -228,3 +228,21 @@ func (s *S3Store) Tag(ctx context.Context, key string) (string, error) {
 	}
 	return t.ToMap()[retentionTag], nil
 }
+
+// DeleteMany implements BatchDeleter with S3's multi-object delete.
+func (s *S3Store) DeleteMany(ctx context.Context, keys []string) error {
+	ch := make(chan minio.ObjectInfo, len(keys))
+	for _, k := range keys {
+		if err := validKey(k); err != nil {
+			return err
+		}
+		ch <- minio.ObjectInfo{Key: k}
+	}
+	close(ch)
+	for e := range s.c.RemoveObjects(ctx, s.cfg.Bucket, ch, minio.RemoveObjectsOptions{}) {
+		if err := s3Err(e.Err, e.ObjectName); constancia.ErrorCode(err) != constancia.ENOTFOUND {
+			return err
+		}
+	}
+	return nil
+}

@@ -56,3 +56,23 @@ func validKey(key string) error {
 	}
 	return nil
 }
+
+// BatchDeleter is implemented by stores that delete many objects at less
+// cost than one Delete each (one directory fsync, one bulk request). Like
+// Delete, missing objects are not an error.
+type BatchDeleter interface {
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
+// deleteAll deletes keys through DeleteMany when the store has it.
+func deleteAll(ctx context.Context, s ObjectStore, keys []string) error {
+	if bd, ok := s.(BatchDeleter); ok {
+		return bd.DeleteMany(ctx, keys)
+	}
+	for _, k := range keys {
+		if err := s.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -110,9 +110,12 @@ func (m *Main) runFsck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "records=%d objects=%d dangling=%d orphans=%d repaired=%v\n", rep.Records, rep.Objects, len(rep.Dangling), len(rep.Orphans), rep.Repaired)
+	fmt.Fprintf(m.Stdout, "records=%d objects=%d dangling=%d unswept=%d orphans=%d repaired=%v\n", rep.Records, rep.Objects, len(rep.Dangling), len(rep.Unswept), len(rep.Orphans), rep.Repaired)
 	for _, id := range rep.Dangling {
 		fmt.Fprintln(m.Stdout, "dangling record", id)
+	}
+	for _, id := range rep.Unswept {
+		fmt.Fprintln(m.Stdout, "unswept record (image expired and deleted, record not yet marked)", id)
 	}
 	for _, k := range rep.Orphans {
 		fmt.Fprintln(m.Stdout, "orphan object", k)
