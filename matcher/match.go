@@ -1,0 +1,285 @@
+package matcher
+
+import (
+	"sort"
+	"time"
+)
+
+// Decisions.
+const (
+	Verified    = "verified"
+	NeedsReview = "needs_review"
+	Rejected    = "rejected"
+)
+
+// Reason codes. Stable: merchants' systems switch on them.
+const (
+	ReasonAmountUnderpaid = "amount_mismatch_underpaid"
+	ReasonAmountOverpaid  = "amount_mismatch_overpaid"
+	ReasonCurrency        = "currency_mismatch"
+	ReasonPaidAfterExpiry = "paid_after_expiry"
+	ReasonPaidBeforeOrder = "paid_before_order"
+	ReasonAlreadyPaid     = "order_already_paid"
+	ReasonOrderClosed     = "order_closed"
+	ReasonNotFound        = "order_not_found"
+	ReasonAmbiguous       = "ambiguous_match"
+	ReasonLowConfidence   = "low_confidence"
+	ReasonCIPFuzzy        = "cip_near_match"
+	ReasonNoCIP           = "cip_not_read"
+	ReasonHighAmount      = "amount_above_review_threshold"
+	ReasonMissingFields   = "fields_not_read"
+	ReasonOrderMismatch   = "order_id_mismatch"
+	ReasonDuplicate       = "duplicate"
+	ReasonEdited          = "edited"
+	ReasonSuspiciousImage = "suspicious_metadata"
+	ReasonPoorImage       = "poor_image"
+)
+
+// Policy is a merchant's matching policy.
+type Policy struct {
+	AmountToleranceCents int64   // accepted |paid − due| (default 0: exact)
+	AutoVerifyConfidence float64 // below this on a key field: review (default 0.8)
+	ReviewAboveCents     int64   // amounts above this always get a person (0 = never)
+}
+
+// DefaultPolicy is exact amounts and auto-verify at 0.8 confidence.
+var DefaultPolicy = Policy{AutoVerifyConfidence: 0.8}
+
+// Voucher is what was read from an upload, as the matcher needs it.
+type Voucher struct {
+	Merchant    string
+	OrderID     string // the order the buyer's link was for, if any
+	CIP         string
+	AmountCents int64
+	HasAmount   bool
+	Currency    string
+	PaidAt      time.Time
+	Confidence  map[string]float64
+	Flags       []string // fraud flags
+	Quality     []string
+}
+
+// Candidate is an order the voucher may pay, with why.
+type Candidate struct {
+	OrderID string   `json:"order_id"`
+	Score   float64  `json:"score"`
+	Reasons []string `json:"reasons"`
+	order   *Order
+}
+
+// Decision is the matcher's verdict on one voucher.
+type Decision struct {
+	Decision   string      `json:"decision"`
+	Reasons    []string    `json:"reasons"`
+	OrderID    string      `json:"order_id,omitempty"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+var confusable = map[byte]string{'0': "869", '1': "74", '2': "7", '3': "85", '4': "19", '5': "63", '6': "508", '7': "12", '8': "0365", '9': "04"}
+
+// nearCIPs lists the CIPs one OCR digit confusion away from cip.
+func nearCIPs(cip string) []string {
+	var out []string
+	b := []byte(cip)
+	for i, c := range b {
+		for _, r := range []byte(confusable[c]) {
+			b[i] = r
+			out = append(out, string(b))
+		}
+		b[i] = c
+	}
+	return out
+}
+
+// candidates finds orders for v: exact CIP first, then a CIP one OCR
+// confusion away, then the same amount and currency paid inside the
+// order's window, among the merchant's orders.
+func (b *Book) candidates(v Voucher) []Candidate {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []Candidate
+	add := func(k string, score float64, reason string) {
+		o := b.orders[k]
+		if o == nil || o.Merchant != v.Merchant || seen[k] {
+			return
+		}
+		seen[k] = true
+		c := *o
+		out = append(out, Candidate{OrderID: o.OrderID, Score: score, Reasons: []string{reason}, order: &c})
+	}
+	if v.CIP != "" {
+		for _, k := range b.byCIP[v.CIP] {
+			add(k, 1.0, "cip_exact")
+		}
+		if len(out) == 0 {
+			for _, n := range nearCIPs(v.CIP) {
+				for _, k := range b.byCIP[n] {
+					add(k, 0.7, ReasonCIPFuzzy)
+				}
+			}
+		}
+	}
+	if len(out) == 0 && v.HasAmount {
+		for _, k := range b.byAmount[amountKey{v.Merchant, v.Currency, v.AmountCents}] {
+			o := b.orders[k]
+			if o == nil || !o.Open() {
+				continue
+			}
+			if !v.PaidAt.IsZero() && (v.PaidAt.Before(o.CreatedAt) || v.PaidAt.After(o.ExpiresAt)) {
+				continue
+			}
+			add(k, 0.5, "amount_and_time")
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+// Match decides what a voucher proves. It only reads the book; Apply
+// records the outcome on the order.
+func (b *Book) Match(v Voucher, p Policy) Decision {
+	if p.AutoVerifyConfidence == 0 {
+		p.AutoVerifyConfidence = DefaultPolicy.AutoVerifyConfidence
+	}
+	d := Decision{Candidates: b.candidates(v)}
+	reject := func(r ...string) Decision { d.Decision, d.Reasons = Rejected, append(d.Reasons, r...); return d }
+	for _, f := range v.Flags {
+		switch f {
+		case ReasonDuplicate, ReasonEdited:
+			d.Reasons = append(d.Reasons, f)
+		case ReasonSuspiciousImage:
+			d.Reasons = append(d.Reasons, f)
+		}
+	}
+	if hasAny(d.Reasons, ReasonDuplicate, ReasonEdited) {
+		if len(d.Candidates) > 0 {
+			d.OrderID = d.Candidates[0].OrderID
+		}
+		return reject()
+	}
+	if len(d.Candidates) == 0 {
+		if v.CIP == "" && !v.HasAmount {
+			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonMissingFields)
+			return d
+		}
+		return reject(ReasonNotFound)
+	}
+	if len(d.Candidates) > 1 && d.Candidates[0].Score == d.Candidates[1].Score {
+		d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonAmbiguous)
+		return d
+	}
+	c := d.Candidates[0]
+	o := c.order
+	d.OrderID = o.OrderID
+	review := append([]string(nil), d.Reasons...)
+	if v.OrderID != "" && v.OrderID != o.OrderID {
+		review = append(review, ReasonOrderMismatch)
+	}
+	if c.Score < 1 {
+		review = append(review, c.Reasons...)
+	}
+	switch o.Status {
+	case StatusVerified, StatusPaid, StatusSettled:
+		return reject(ReasonAlreadyPaid)
+	case StatusCancelled, StatusRefunded:
+		return reject(ReasonOrderClosed)
+	}
+	if v.HasAmount {
+		if v.Currency != o.Currency {
+			return reject(ReasonCurrency)
+		}
+		switch diff := v.AmountCents - o.AmountCents; {
+		case diff < -p.AmountToleranceCents:
+			return reject(ReasonAmountUnderpaid)
+		case diff > p.AmountToleranceCents:
+			review = append(review, ReasonAmountOverpaid)
+		}
+	} else {
+		review = append(review, ReasonMissingFields)
+	}
+	if !v.PaidAt.IsZero() {
+		if v.PaidAt.After(o.ExpiresAt) {
+			return reject(ReasonPaidAfterExpiry)
+		}
+		if v.PaidAt.Before(o.CreatedAt.Add(-5 * time.Minute)) {
+			return reject(ReasonPaidBeforeOrder)
+		}
+	} else {
+		review = append(review, ReasonMissingFields)
+	}
+	if v.CIP == "" {
+		review = append(review, ReasonNoCIP)
+	}
+	for _, k := range []string{"cip", "amount", "paid_at"} {
+		if c, ok := v.Confidence[k]; ok && c < p.AutoVerifyConfidence {
+			review = append(review, ReasonLowConfidence)
+			break
+		}
+	}
+	if p.ReviewAboveCents > 0 && o.AmountCents > p.ReviewAboveCents {
+		review = append(review, ReasonHighAmount)
+	}
+	if len(v.Quality) > 0 {
+		review = append(review, ReasonPoorImage)
+	}
+	d.Reasons = dedupe(review)
+	if len(d.Reasons) > 0 {
+		d.Decision = NeedsReview
+	} else {
+		d.Decision = Verified
+	}
+	return d
+}
+
+func hasAny(s []string, xs ...string) bool {
+	for _, a := range s {
+		for _, x := range xs {
+			if a == x {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Apply records a decision on its order: verified → verified;
+// needs_review → receipt_submitted. Rejections leave the order as it is.
+func (b *Book) Apply(d Decision, merchant, receiptID string) (*Order, error) {
+	if d.OrderID == "" {
+		return nil, nil
+	}
+	var to string
+	switch d.Decision {
+	case Verified:
+		to = StatusVerified
+	case NeedsReview:
+		to = StatusReceiptSubmitted
+	default:
+		return nil, nil
+	}
+	return b.Move(merchant, d.OrderID, to, "voucher:"+receiptID, joinReasons(d.Reasons), func(o *Order) { o.ReceiptID = receiptID })
+}
+
+func joinReasons(r []string) string {
+	s := ""
+	for i, x := range r {
+		if i > 0 {
+			s += ","
+		}
+		s += x
+	}
+	return s
+}

@@ -1,0 +1,327 @@
+package matcher_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/constancia/constancia"
+	"github.com/constancia/constancia/matcher"
+)
+
+var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func MustOpenBook(tb testing.TB) *matcher.Book {
+	tb.Helper()
+	b, err := matcher.OpenBook(filepath.Join(tb.TempDir(), "orders.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b.Now = func() time.Time { return t0 }
+	tb.Cleanup(func() { b.Close() })
+	return b
+}
+
+func mustCreate(tb testing.TB, b *matcher.Book, id, cip string, cents int64, cur string) *matcher.Order {
+	tb.Helper()
+	o, err := b.Create(&matcher.Order{Merchant: "m1", OrderID: id, CIP: cip, AmountCents: cents, Currency: cur, CreatedAt: t0, ExpiresAt: t0.Add(72 * time.Hour)}, "test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
+
+func conf(c float64) map[string]float64 {
+	return map[string]float64{"cip": c, "amount": c, "paid_at": c}
+}
+
+func TestMatchRules(t *testing.T) {
+	paid := t0.Add(2 * time.Hour)
+	for _, tc := range []struct {
+		name     string
+		setup    func(b *matcher.Book)
+		v        matcher.Voucher
+		policy   matcher.Policy
+		decision string
+		reasons  []string
+		order    string
+	}{
+		{"exact CIP, amount and time: verified", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Verified, nil, "A"},
+		{"underpaid", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14000, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"amount_mismatch_underpaid"}, "A"},
+		{"overpaid goes to a person", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 15990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"amount_mismatch_overpaid"}, "A"},
+		{"within tolerance", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14980, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.Policy{AmountToleranceCents: 10}, matcher.Verified, nil, "A"},
+		{"currency mismatch", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "USD", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"currency_mismatch"}, "A"},
+		{"paid after expiry", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: t0.Add(80 * time.Hour), Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"paid_after_expiry"}, "A"},
+		{"paid before the order existed", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: t0.Add(-48 * time.Hour), Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"paid_before_order"}, "A"},
+		{"order already paid", func(b *matcher.Book) {
+			b.Move("m1", "A", matcher.StatusVerified, "test", "", nil)
+		}, matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"order_already_paid"}, "A"},
+		{"cancelled order", func(b *matcher.Book) {
+			b.Move("m1", "A", matcher.StatusCancelled, "test", "", nil)
+		}, matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"order_closed"}, "A"},
+		{"unknown CIP and amount", nil,
+			matcher.Voucher{CIP: "11111111", AmountCents: 777, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"order_not_found"}, ""},
+		{"CIP one OCR confusion away (8 read as 0)", nil,
+			matcher.Voucher{CIP: "73480329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"cip_near_match"}, "A"},
+		{"no CIP read: amount and time window", nil,
+			matcher.Voucher{AmountCents: 25000, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: map[string]float64{"amount": 0.95, "paid_at": 0.95}},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"amount_and_time", "cip_not_read"}, "B"},
+		{"two open orders with the same amount: ambiguous", func(b *matcher.Book) {
+			mustCreate(t, b, "C", "22334455", 25000, "PEN")
+		}, matcher.Voucher{AmountCents: 25000, HasAmount: true, Currency: "PEN", PaidAt: paid},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"ambiguous_match"}, ""},
+		{"low confidence", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.5)},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"low_confidence"}, "A"},
+		{"above the merchant's review amount", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.Policy{ReviewAboveCents: 10000}, matcher.NeedsReview, []string{"amount_above_review_threshold"}, "A"},
+		{"duplicate voucher", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95), Flags: []string{"duplicate"}},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"duplicate"}, "A"},
+		{"edited voucher", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95), Flags: []string{"edited"}},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"edited"}, "A"},
+		{"nothing read", nil, matcher.Voucher{}, matcher.DefaultPolicy, matcher.NeedsReview, []string{"fields_not_read"}, ""},
+		{"voucher for another order than the link's", nil,
+			matcher.Voucher{OrderID: "B", CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"order_id_mismatch"}, "A"},
+		{"poor image", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: paid, Confidence: conf(0.95), Quality: []string{"blurry"}},
+			matcher.DefaultPolicy, matcher.NeedsReview, []string{"poor_image"}, "A"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := MustOpenBook(t)
+			mustCreate(t, b, "A", "73488329", 14990, "PEN")
+			mustCreate(t, b, "B", "55667788", 25000, "PEN")
+			if tc.setup != nil {
+				tc.setup(b)
+			}
+			tc.v.Merchant = "m1"
+			d := b.Match(tc.v, tc.policy)
+			if d.Decision != tc.decision || d.OrderID != tc.order || fmt.Sprint(d.Reasons) != fmt.Sprint(orEmpty(tc.reasons)) {
+				t.Fatalf("got %s %v order %q, want %s %v order %q (candidates %+v)", d.Decision, d.Reasons, d.OrderID, tc.decision, tc.reasons, tc.order, d.Candidates)
+			}
+		})
+	}
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func TestLifecycleAndPersistence(t *testing.T) {
+	dir := t.TempDir()
+	b, err := matcher.OpenBook(filepath.Join(dir, "o.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, b, "A", "73488329", 14990, "PEN")
+	if _, err := b.Create(&matcher.Order{Merchant: "m1", OrderID: "A", CIP: "73488329", AmountCents: 100, Currency: "PEN"}, "api"); constancia.ErrorCode(err) != constancia.ECONFLICT {
+		t.Fatalf("same id, other amount: %v", err)
+	}
+	if _, err := b.Create(&matcher.Order{Merchant: "m1", OrderID: "X", CIP: "12", AmountCents: 100, Currency: "PEN"}, "api"); constancia.ErrorCode(err) != constancia.EINVALID {
+		t.Fatalf("bad cip: %v", err)
+	}
+	d := b.Match(matcher.Voucher{Merchant: "m1", CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: time.Now(), Confidence: conf(0.9)}, matcher.DefaultPolicy)
+	if _, err := b.Apply(d, "m1", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Move("m1", "A", matcher.StatusOpen, "x", "", nil); constancia.ErrorCode(err) != constancia.ECONFLICT {
+		t.Fatalf("verified → open allowed: %v", err)
+	}
+	b.Close()
+	b, err = matcher.OpenBook(filepath.Join(dir, "o.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	o, err := b.Get("m1", "A")
+	if err != nil || o.Status != matcher.StatusVerified || o.ReceiptID != "r1" || len(o.History) != 2 || o.History[1].By != "voucher:r1" {
+		t.Fatalf("after reopen: %+v %v", o, err)
+	}
+}
+
+func sign(secret, body string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(body))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func TestNotifications(t *testing.T) {
+	b := MustOpenBook(t)
+	mustCreate(t, b, "A", "73488329", 14990, "PEN")
+	secret := "s3cret"
+	body := `{"id":"ev1","event":"cip.paid","cip":"73488329","amount":"149.90","currency":"PEN","paid_at":"2026-11-21T18:42:07-05:00"}`
+	if _, err := b.HandleNotification("m1", []byte(secret), []byte(body+" "), sign(secret, body)); constancia.ErrorCode(err) != constancia.EINVALID {
+		t.Fatalf("tampered body accepted: %v", err)
+	}
+	if _, err := b.HandleNotification("m1", []byte(secret), []byte(body), "zz"); constancia.ErrorCode(err) != constancia.EINVALID {
+		t.Fatalf("garbage signature accepted: %v", err)
+	}
+	if o, _ := b.Get("m1", "A"); o.Status != matcher.StatusOpen {
+		t.Fatalf("refused notification changed the order: %s", o.Status)
+	}
+	res, err := b.HandleNotification("m1", []byte(secret), []byte(body), "sha256="+sign(secret, body))
+	if err != nil || res.Status != matcher.StatusPaid || res.Replay {
+		t.Fatalf("paid: %+v %v", res, err)
+	}
+	res, err = b.HandleNotification("m1", []byte(secret), []byte(body), sign(secret, body))
+	if err != nil || !res.Replay {
+		t.Fatalf("replay: %+v %v", res, err)
+	}
+	o, _ := b.Get("m1", "A")
+	if len(o.History) != 2 || o.PaidAt == nil || o.PaidCents != 14990 {
+		t.Fatalf("after replay: %+v", o)
+	}
+	unk := `{"id":"ev2","event":"cip.something_new","cip":"73488329"}`
+	res, err = b.HandleNotification("m1", []byte(secret), []byte(unk), sign(secret, unk))
+	if err != nil || res.Known || res.Replay {
+		t.Fatalf("unknown event: %+v %v", res, err)
+	}
+	if res, _ := b.HandleNotification("m1", []byte(secret), []byte(unk), sign(secret, unk)); !res.Replay {
+		t.Fatal("unknown event was not kept")
+	}
+}
+
+func latin1(s string) string {
+	var out []byte
+	for _, r := range s {
+		out = append(out, byte(r))
+	}
+	return string(out)
+}
+
+func TestSettlementFiles(t *testing.T) {
+	csvSemi := "Código CIP;Nro. Operación;Monto;Moneda;Fecha de pago;Fecha de liquidación;Comisión\n" +
+		"73488329;174009305;149,90;PEN;21/11/2026 18:42;23/11/2026;3,50\n" +
+		"55667788;0001;abc;PEN;21/11/2026 10:00;23/11/2026;1,00\n" +
+		"99999999;0002;10,00;PEN;21/11/2026 10:00;23/11/2026;0,20\n"
+	csvComma := "cip,operation,amount,currency,paid_at,settled_at,fee\n" +
+		"73488329,174009305,149.90,PEN,2026-11-21 18:42,2026-11-23,3.50\n" +
+		"55667788,0001,abc,PEN,2026-11-21 10:00,2026-11-23,1.00\n" +
+		"99999999,0002,10.00,PEN,2026-11-21 10:00,2026-11-23,0.20\n"
+	jsonFile := `[{"cip":"73488329","amount":"149.90","currency":"PEN","fee":"3.50","settled_at":"2026-11-23"},{"cip":"55667788","amount":"abc"},{"cip":"99999999","amount":"10.00"}]`
+	for name, file := range map[string]string{
+		"utf-8 with BOM, semicolons": "\xef\xbb\xbf" + csvSemi,
+		"iso-8859-1, semicolons":     latin1(csvSemi),
+		"utf-8, commas":              csvComma,
+		"json":                       jsonFile,
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := MustOpenBook(t)
+			mustCreate(t, b, "A", "73488329", 14990, "PEN")
+			mustCreate(t, b, "B", "55667788", 25000, "PEN")
+			rows, bad, err := matcher.ParseSettlement(strings.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 2 || len(bad) != 1 || bad[0].Line != 3 && name != "json" || name == "json" && bad[0].Line != 2 {
+				t.Fatalf("rows %d, bad %+v", len(rows), bad)
+			}
+			res, err := b.ImportSettlement("m1", "f.csv", rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Settled != 1 || len(res.Discrepancies) != 1 || res.Discrepancies[0].Code != matcher.DiscNoOrder {
+				t.Fatalf("import: %+v", res)
+			}
+			o, _ := b.Get("m1", "A")
+			if o.Status != matcher.StatusSettled || o.FeeCents != 350 || o.NetCents != 14640 {
+				t.Fatalf("settled order: %+v", o)
+			}
+			again, err := b.ImportSettlement("m1", "f.csv", rows)
+			if err != nil || again.Settled != 0 || again.AlreadyDone != 1 {
+				t.Fatalf("re-import changed something: %+v %v", again, err)
+			}
+			if o2, _ := b.Get("m1", "A"); len(o2.History) != len(o.History) {
+				t.Fatal("re-import added history")
+			}
+			// Paid per PagoEfectivo with no voucher.
+			if out := b.Outstanding("m1", 48*time.Hour); len(out) != 1 || out[0].Code != matcher.DiscPaidNoVoucher {
+				t.Fatalf("outstanding: %+v", out)
+			}
+		})
+	}
+	if _, _, err := matcher.ParseSettlement(strings.NewReader("foo;bar\n1;2\n")); constancia.ErrorCode(err) != constancia.EINVALID {
+		t.Fatalf("file without cip column: %v", err)
+	}
+}
+
+func TestParseAmount(t *testing.T) {
+	for in, want := range map[string]int64{"149.90": 14990, "1,249.00": 124900, "149,90": 14990, "S/ 3.00": 300, "US$ 45": 4500, "1.249,50": 124950, "7": 700} {
+		if got, ok := matcher.ParseAmount(in); !ok || got != want {
+			t.Errorf("ParseAmount(%q) = %d %v, want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "abc", "1e9"} {
+		if _, ok := matcher.ParseAmount(in); ok {
+			t.Errorf("ParseAmount(%q) accepted", in)
+		}
+	}
+}
+
+// BenchmarkMatch matches vouchers against one million open orders and
+// reports p99 latency.
+func BenchmarkMatch(b *testing.B) {
+	bk := MustOpenBook(b)
+	const n = 1_000_000
+	for i := 0; i < n; i += 10000 {
+		var batch []*matcher.Order
+		for j := i; j < i+10000; j++ {
+			batch = append(batch, &matcher.Order{Merchant: "m1", OrderID: fmt.Sprint("o", j), CIP: fmt.Sprintf("%08d", 10000000+j),
+				AmountCents: int64(100 + j%50000), Currency: "PEN", CreatedAt: t0, ExpiresAt: t0.Add(72 * time.Hour)})
+		}
+		if err := bk.CreateMany(batch, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		j := (i * 7919) % n
+		v := matcher.Voucher{Merchant: "m1", CIP: fmt.Sprintf("%08d", 10000000+j), AmountCents: int64(100 + j%50000), HasAmount: true, Currency: "PEN", PaidAt: t0.Add(time.Hour), Confidence: conf(0.9)}
+		if i%3 == 2 {
+			v.CIP = "" // fall back to amount and time
+		}
+		s := time.Now()
+		d := bk.Match(v, matcher.DefaultPolicy)
+		lat = append(lat, time.Since(s))
+		if d.Decision == "" {
+			b.Fatal("no decision")
+		}
+		i++
+	}
+	for a := 1; a < len(lat); a++ {
+		for c := a; c > 0 && lat[c] < lat[c-1]; c-- {
+			lat[c], lat[c-1] = lat[c-1], lat[c]
+		}
+	}
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}

@@ -1,0 +1,325 @@
+package matcher
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/constancia/constancia"
+)
+
+// SettlementRow is one payment in PagoEfectivo's settlement file.
+type SettlementRow struct {
+	Line        int
+	CIP         string
+	Operation   string
+	AmountCents int64
+	Currency    string
+	PaidAt      time.Time
+	SettledAt   time.Time
+	FeeCents    int64
+}
+
+// RowError is a row that could not be read, by line number.
+type RowError struct {
+	Line int    `json:"line"`
+	Err  string `json:"error"`
+}
+
+// column names as settlement exports spell them (folded: lower case, no accents).
+var settlementCols = map[string][]string{
+	"cip":        {"cip", "codigo cip", "cod cip", "codigo de pago", "nro cip"},
+	"operation":  {"operacion", "nro operacion", "numero de operacion", "operation", "nro de operacion"},
+	"amount":     {"monto", "importe", "amount", "monto pagado", "importe pagado"},
+	"currency":   {"moneda", "currency", "divisa"},
+	"paid_at":    {"fecha de pago", "fecha pago", "payment date", "paid_at", "fecha"},
+	"settled_at": {"fecha de liquidacion", "fecha liquidacion", "settlement date", "settled_at", "fecha de abono"},
+	"fee":        {"comision", "fee", "comision pagoefectivo"},
+}
+
+// decodeText returns data as UTF-8: a UTF-8 BOM is dropped, valid UTF-8 is
+// kept, anything else is read as ISO-8859-1.
+func decodeText(data []byte) string {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if utf8.Valid(data) {
+		return string(data)
+	}
+	rs := make([]rune, len(data))
+	for i, c := range data {
+		rs[i] = rune(c) // ISO-8859-1 maps bytes to the first 256 code points
+	}
+	return string(rs)
+}
+
+func foldHeader(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	r := strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n", "°", "", "º", "", ".", "", "_", " ")
+	return strings.Join(strings.Fields(r.Replace(s)), " ")
+}
+
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02", "02/01/2006 15:04:05", "02/01/2006 15:04", "02/01/2006", "02-01-2006 15:04:05", "02-01-2006"} {
+		if t, err := time.ParseInLocation(layout, s, lima); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+var lima = time.FixedZone("PET", -5*3600)
+
+// ParseSettlement reads a settlement file: CSV (';' or ',' separated, UTF-8
+// with or without BOM, or ISO-8859-1) or a JSON array of objects. Good rows
+// are returned; each bad row is reported by its line number.
+func ParseSettlement(r io.Reader) ([]SettlementRow, []RowError, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "cannot read the settlement file")
+	}
+	text := decodeText(data)
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "[") {
+		return parseSettlementJSON(t)
+	}
+	first, _, _ := strings.Cut(text, "\n")
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma = ','
+	if strings.Count(first, ";") > strings.Count(first, ",") {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the settlement file has no header row")
+	}
+	idx := map[string]int{}
+	for i, h := range header {
+		f := foldHeader(h)
+		for col, names := range settlementCols {
+			for _, n := range names {
+				if f == n {
+					if _, dup := idx[col]; !dup {
+						idx[col] = i
+					}
+				}
+			}
+		}
+	}
+	for _, need := range []string{"cip", "amount"} {
+		if _, ok := idx[need]; !ok {
+			return nil, nil, constancia.Errorf(constancia.EINVALID, "the settlement file has no %s column (header: %s)", need, strings.Join(header, string(cr.Comma)))
+		}
+	}
+	var rows []SettlementRow
+	var bad []RowError
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			bad = append(bad, RowError{Line: line, Err: err.Error()})
+			continue
+		}
+		get := func(c string) string {
+			if i, ok := idx[c]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		row, err := settlementRow(line, get)
+		if err != nil {
+			bad = append(bad, RowError{Line: line, Err: err.Error()})
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, bad, nil
+}
+
+func settlementRow(line int, get func(string) string) (SettlementRow, error) {
+	row := SettlementRow{Line: line, CIP: get("cip"), Operation: get("operation"), Currency: strings.ToUpper(get("currency"))}
+	if !validCIP(row.CIP) {
+		return row, fmt.Errorf("cip %q is not 7 to 9 digits", row.CIP)
+	}
+	c, ok := ParseAmount(get("amount"))
+	if !ok {
+		return row, fmt.Errorf("amount %q is not a number", get("amount"))
+	}
+	row.AmountCents = c
+	if row.Currency == "" || row.Currency == "S/" || row.Currency == "SOLES" {
+		row.Currency = "PEN"
+	}
+	if row.Currency == "US$" || row.Currency == "DOLARES" {
+		row.Currency = "USD"
+	}
+	if row.Currency != "PEN" && row.Currency != "USD" {
+		return row, fmt.Errorf("currency %q is not PEN or USD", get("currency"))
+	}
+	if s := get("paid_at"); s != "" {
+		t, ok := parseDate(s)
+		if !ok {
+			return row, fmt.Errorf("payment date %q is not a date", s)
+		}
+		row.PaidAt = t
+	}
+	if s := get("settled_at"); s != "" {
+		t, ok := parseDate(s)
+		if !ok {
+			return row, fmt.Errorf("settlement date %q is not a date", s)
+		}
+		row.SettledAt = t
+	}
+	if s := get("fee"); s != "" {
+		f, ok := ParseAmount(s)
+		if !ok {
+			return row, fmt.Errorf("fee %q is not a number", s)
+		}
+		row.FeeCents = f
+	}
+	return row, nil
+}
+
+func parseSettlementJSON(text string) ([]SettlementRow, []RowError, error) {
+	var objs []map[string]any
+	if err := json.Unmarshal([]byte(text), &objs); err != nil {
+		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the settlement file is not a JSON array of objects")
+	}
+	var rows []SettlementRow
+	var bad []RowError
+	for i, o := range objs {
+		fold := map[string]string{}
+		for k, v := range o {
+			fold[foldHeader(k)] = strings.TrimSpace(fmt.Sprint(v))
+		}
+		get := func(c string) string {
+			for _, n := range settlementCols[c] {
+				if v, ok := fold[n]; ok {
+					return v
+				}
+			}
+			return ""
+		}
+		row, err := settlementRow(i+1, get)
+		if err != nil {
+			bad = append(bad, RowError{Line: i + 1, Err: err.Error()})
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, bad, nil
+}
+
+// Discrepancy codes of the reconciliation.
+const (
+	DiscNoOrder           = "settled_without_order"
+	DiscAmount            = "amount_differs"
+	DiscPaidAfterExpiry   = "paid_after_expiry"
+	DiscVerifiedUnsettled = "verified_not_settled"
+	DiscPaidNoVoucher     = "paid_without_voucher"
+)
+
+// Discrepancy is one thing finance must look at.
+type Discrepancy struct {
+	Code    string `json:"code"`
+	OrderID string `json:"order_id,omitempty"`
+	CIP     string `json:"cip"`
+	Line    int    `json:"line,omitempty"`
+	Detail  string `json:"detail"`
+}
+
+// ImportResult says what importing a settlement file did.
+type ImportResult struct {
+	Settled       int
+	AlreadyDone   int
+	Bad           []RowError
+	Discrepancies []Discrepancy
+}
+
+// ImportSettlement marks the merchant's orders settled from rows, keeping
+// fee and net, and reports discrepancies. Importing the same rows again
+// changes nothing.
+func (b *Book) ImportSettlement(merchant, source string, rows []SettlementRow) (ImportResult, error) {
+	var res ImportResult
+	for _, r := range rows {
+		var o *Order
+		for _, x := range b.ByCIP(r.CIP) {
+			if x.Merchant == merchant {
+				o = x
+			}
+		}
+		if o == nil {
+			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscNoOrder, CIP: r.CIP, Line: r.Line, Detail: "PagoEfectivo settled a CIP no order has"})
+			continue
+		}
+		if diff := r.AmountCents - o.AmountCents; diff*100 > o.AmountCents || -diff*100 > o.AmountCents {
+			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscAmount, OrderID: o.OrderID, CIP: r.CIP, Line: r.Line,
+				Detail: fmt.Sprintf("settled %s, order %s (more than 1%% apart)", formatCents(r.AmountCents), formatCents(o.AmountCents))})
+		}
+		if !r.PaidAt.IsZero() && r.PaidAt.After(o.ExpiresAt) {
+			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscPaidAfterExpiry, OrderID: o.OrderID, CIP: r.CIP, Line: r.Line, Detail: "paid after the CIP expired"})
+		}
+		if o.Status == StatusSettled {
+			res.AlreadyDone++
+			continue
+		}
+		if o.Status == StatusOpen || o.Status == StatusReceiptSubmitted || o.Status == StatusExpired {
+			if _, err := b.Move(merchant, o.OrderID, StatusPaid, "settlement:"+source, "paid per settlement file", nil); err != nil {
+				return res, err
+			}
+		}
+		_, err := b.Move(merchant, o.OrderID, StatusSettled, "settlement:"+source, fmt.Sprintf("line %d", r.Line), func(o *Order) {
+			t := r.SettledAt
+			if t.IsZero() {
+				t = b.Now()
+			}
+			t = t.UTC()
+			o.SettledAt = &t
+			o.FeeCents = r.FeeCents
+			o.NetCents = r.AmountCents - r.FeeCents
+			o.PaidCents = r.AmountCents
+			if o.PaidAt == nil && !r.PaidAt.IsZero() {
+				p := r.PaidAt.UTC()
+				o.PaidAt = &p
+			}
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Settled++
+	}
+	return res, nil
+}
+
+// Outstanding lists the merchant's orders that a voucher verified but
+// PagoEfectivo has not reported paid or settled after grace (T+2), and
+// orders paid per PagoEfectivo with no voucher.
+func (b *Book) Outstanding(merchant string, grace time.Duration) []Discrepancy {
+	now := b.Now()
+	var out []Discrepancy
+	for _, o := range b.List(merchant, nil) {
+		switch {
+		case o.Status == StatusVerified && lastChange(o).Add(grace).Before(now):
+			out = append(out, Discrepancy{Code: DiscVerifiedUnsettled, OrderID: o.OrderID, CIP: o.CIP, Detail: "verified by voucher, not in PagoEfectivo's records after " + grace.String()})
+		case (o.Status == StatusPaid || o.Status == StatusSettled) && o.ReceiptID == "":
+			out = append(out, Discrepancy{Code: DiscPaidNoVoucher, OrderID: o.OrderID, CIP: o.CIP, Detail: "paid per PagoEfectivo, no voucher received"})
+		}
+	}
+	return out
+}
+
+func lastChange(o *Order) time.Time {
+	if len(o.History) == 0 {
+		return o.CreatedAt
+	}
+	return o.History[len(o.History)-1].At
+}
+
+func formatCents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
