@@ -91,6 +91,9 @@ Commands:
   synth --out DIR [-n N] [--seed S]      generate labelled synthetic vouchers
   fsck [--data DIR] [--repair]           check that index and object store agree, both ways
   backup [--data DIR] FILE               write a consistent copy of the index
+  orders import [--merchant M] [--map field=Column,...] FILE   register open orders (CSV or JSON)
+  settlements import [--merchant M] FILE settle orders from PagoEfectivo's file; lists discrepancies
+  report --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE]        reconciliation report (CSV)
 
 Run 'constancia COMMAND -h' for a command's flags.`
 
@@ -111,6 +114,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runFsck(ctx, args[1:])
 	case "backup":
 		return m.runBackup(ctx, args[1:])
+	case "orders":
+		return m.runOrders(ctx, args[1:])
+	case "settlements":
+		return m.runSettlements(ctx, args[1:])
+	case "report":
+		return m.runReport(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(m.Stdout, usage)
 		return nil
