@@ -2,15 +2,12 @@ package matcher
 
 import (
 	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/constancia/constancia"
 )
 
 // SettlementRow is one payment in PagoEfectivo's settlement file.
@@ -78,69 +75,20 @@ var lima = time.FixedZone("PET", -5*3600)
 // with or without BOM, or ISO-8859-1) or a JSON array of objects. Good rows
 // are returned; each bad row is reported by its line number.
 func ParseSettlement(r io.Reader) ([]SettlementRow, []RowError, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	table, bad, err := readTable(r, "settlement file", settlementCols, "cip", "amount")
 	if err != nil {
-		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "cannot read the settlement file")
-	}
-	text := decodeText(data)
-	if t := strings.TrimSpace(text); strings.HasPrefix(t, "[") {
-		return parseSettlementJSON(t)
-	}
-	first, _, _ := strings.Cut(text, "\n")
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.Comma = ','
-	if strings.Count(first, ";") > strings.Count(first, ",") {
-		cr.Comma = ';'
-	}
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
-	header, err := cr.Read()
-	if err != nil {
-		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the settlement file has no header row")
-	}
-	idx := map[string]int{}
-	for i, h := range header {
-		f := foldHeader(h)
-		for col, names := range settlementCols {
-			for _, n := range names {
-				if f == n {
-					if _, dup := idx[col]; !dup {
-						idx[col] = i
-					}
-				}
-			}
-		}
-	}
-	for _, need := range []string{"cip", "amount"} {
-		if _, ok := idx[need]; !ok {
-			return nil, nil, constancia.Errorf(constancia.EINVALID, "the settlement file has no %s column (header: %s)", need, strings.Join(header, string(cr.Comma)))
-		}
+		return nil, nil, err
 	}
 	var rows []SettlementRow
-	var bad []RowError
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	for _, t := range table {
+		row, err := settlementRow(t.line, t.get)
 		if err != nil {
-			bad = append(bad, RowError{Line: line, Err: err.Error()})
-			continue
-		}
-		get := func(c string) string {
-			if i, ok := idx[c]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		row, err := settlementRow(line, get)
-		if err != nil {
-			bad = append(bad, RowError{Line: line, Err: err.Error()})
+			bad = append(bad, RowError{Line: t.line, Err: err.Error()})
 			continue
 		}
 		rows = append(rows, row)
 	}
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Line < bad[j].Line })
 	return rows, bad, nil
 }
 
@@ -185,36 +133,6 @@ func settlementRow(line int, get func(string) string) (SettlementRow, error) {
 		row.FeeCents = f
 	}
 	return row, nil
-}
-
-func parseSettlementJSON(text string) ([]SettlementRow, []RowError, error) {
-	var objs []map[string]any
-	if err := json.Unmarshal([]byte(text), &objs); err != nil {
-		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the settlement file is not a JSON array of objects")
-	}
-	var rows []SettlementRow
-	var bad []RowError
-	for i, o := range objs {
-		fold := map[string]string{}
-		for k, v := range o {
-			fold[foldHeader(k)] = strings.TrimSpace(fmt.Sprint(v))
-		}
-		get := func(c string) string {
-			for _, n := range settlementCols[c] {
-				if v, ok := fold[n]; ok {
-					return v
-				}
-			}
-			return ""
-		}
-		row, err := settlementRow(i+1, get)
-		if err != nil {
-			bad = append(bad, RowError{Line: i + 1, Err: err.Error()})
-			continue
-		}
-		rows = append(rows, row)
-	}
-	return rows, bad, nil
 }
 
 // Discrepancy codes of the reconciliation.

@@ -1,0 +1,102 @@
+package matcher
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/constancia/constancia"
+)
+
+// tableRow is one row of an imported file, by our column names.
+type tableRow struct {
+	line int
+	get  func(col string) string
+}
+
+// readTable reads a CSV (';' or ',' separated, UTF-8 with or without BOM,
+// or ISO-8859-1) or a JSON array of objects, naming each cell by the first
+// of names whose spellings (folded) match its header. Rows that cannot be
+// read are reported by line number; a missing required column fails.
+func readTable(r io.Reader, what string, names map[string][]string, required ...string) ([]tableRow, []RowError, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "cannot read the "+what)
+	}
+	text := decodeText(data)
+	lookup := func(folded map[string]string) func(string) string {
+		return func(col string) string {
+			for _, n := range names[col] {
+				if v, ok := folded[n]; ok {
+					return v
+				}
+			}
+			return ""
+		}
+	}
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "[") {
+		var objs []map[string]any
+		if err := json.Unmarshal([]byte(t), &objs); err != nil {
+			return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the "+what+" is not a JSON array of objects")
+		}
+		rows := make([]tableRow, len(objs))
+		for i, o := range objs {
+			folded := map[string]string{}
+			for k, v := range o {
+				folded[foldHeader(k)] = strings.TrimSpace(fmt.Sprint(v))
+			}
+			rows[i] = tableRow{line: i + 1, get: lookup(folded)}
+		}
+		return rows, nil, nil
+	}
+	first, _, _ := strings.Cut(text, "\n")
+	cr := csv.NewReader(strings.NewReader(text))
+	if strings.Count(first, ";") > strings.Count(first, ",") {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the "+what+" has no header row")
+	}
+	folded := make([]string, len(header))
+	have := map[string]bool{}
+	for i, h := range header {
+		folded[i] = foldHeader(h)
+		for col, ns := range names {
+			for _, n := range ns {
+				have[col] = have[col] || folded[i] == n
+			}
+		}
+	}
+	for _, need := range required {
+		if !have[need] {
+			return nil, nil, constancia.Errorf(constancia.EINVALID, "the %s has no %s column (header: %s)", what, need, strings.Join(header, string(cr.Comma)))
+		}
+	}
+	var rows []tableRow
+	var bad []RowError
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			bad = append(bad, RowError{Line: line, Err: err.Error()})
+			continue
+		}
+		cells := map[string]string{}
+		for i, v := range rec {
+			if i < len(folded) {
+				if _, dup := cells[folded[i]]; !dup {
+					cells[folded[i]] = strings.TrimSpace(v)
+				}
+			}
+		}
+		rows = append(rows, tableRow{line: line, get: lookup(cells)})
+	}
+	return rows, bad, nil
+}
