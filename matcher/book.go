@@ -91,10 +91,9 @@ func (b *Book) save(tx *bolt.Tx, o *Order) error {
 	return tx.Bucket(bOrders).Put([]byte(orderKey(o.Merchant, o.OrderID)), data)
 }
 
-// Create registers a new open order; ECONFLICT if the merchant already has
-// an order with that id (unless identical: creating twice is idempotent).
-func (b *Book) Create(o *Order, by string) (*Order, error) {
-	now := b.Now()
+// prepare fills an order's defaults (created now, expiring 72 h later),
+// validates it and opens its history.
+func prepare(o *Order, now time.Time, by string) error {
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = now.UTC()
 	}
@@ -102,6 +101,17 @@ func (b *Book) Create(o *Order, by string) (*Order, error) {
 		o.ExpiresAt = o.CreatedAt.Add(72 * time.Hour)
 	}
 	if err := o.Validate(); err != nil {
+		return err
+	}
+	o.Status = StatusOpen
+	o.History = []Transition{{At: now.UTC(), To: StatusOpen, By: by}}
+	return nil
+}
+
+// Create registers a new open order; ECONFLICT if the merchant already has
+// an order with that id (unless identical: creating twice is idempotent).
+func (b *Book) Create(o *Order, by string) (*Order, error) {
+	if err := prepare(o, b.Now(), by); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
@@ -113,8 +123,6 @@ func (b *Book) Create(o *Order, by string) (*Order, error) {
 		}
 		return nil, constancia.Errorf(constancia.ECONFLICT, "order %s already exists with other values", o.OrderID)
 	}
-	o.Status = StatusOpen
-	o.History = []Transition{{At: now.UTC(), To: StatusOpen, By: by}}
 	if err := b.db.Update(func(tx *bolt.Tx) error { return b.save(tx, o) }); err != nil {
 		return nil, constancia.Wrap(err, constancia.EUNAVAILABLE, "cannot store the order")
 	}
@@ -130,20 +138,12 @@ func (b *Book) CreateMany(os []*Order, by string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, o := range os {
-		if o.CreatedAt.IsZero() {
-			o.CreatedAt = now.UTC()
-		}
-		if o.ExpiresAt.IsZero() {
-			o.ExpiresAt = o.CreatedAt.Add(72 * time.Hour)
-		}
-		if err := o.Validate(); err != nil {
+		if err := prepare(o, now, by); err != nil {
 			return err
 		}
 		if _, ok := b.orders[orderKey(o.Merchant, o.OrderID)]; ok {
 			return constancia.Errorf(constancia.ECONFLICT, "order %s already exists", o.OrderID)
 		}
-		o.Status = StatusOpen
-		o.History = []Transition{{At: now.UTC(), To: StatusOpen, By: by}}
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		for _, o := range os {
