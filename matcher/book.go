@@ -13,6 +13,7 @@ import (
 var (
 	bOrders = []byte("orders")
 	bEvents = []byte("pe_events") // PagoEfectivo notifications by event id
+	bPolicy = []byte("policies")  // merchant → Policy
 )
 
 // Book is the order book: orders in bbolt, indexed in memory by CIP and by
@@ -42,7 +43,7 @@ func OpenBook(path string) (*Book, error) {
 	}
 	b := &Book{db: db, Now: time.Now, byCIP: map[string][]string{}, byAmount: map[amountKey][]string{}, orders: map[string]*Order{}}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, n := range [][]byte{bOrders, bEvents} {
+		for _, n := range [][]byte{bOrders, bEvents, bPolicy} {
 			if _, err := tx.CreateBucketIfNotExists(n); err != nil {
 				return err
 			}
@@ -91,14 +92,48 @@ func (b *Book) save(tx *bolt.Tx, o *Order) error {
 	return tx.Bucket(bOrders).Put([]byte(orderKey(o.Merchant, o.OrderID)), data)
 }
 
-// prepare fills an order's defaults (created now, expiring 72 h later),
+// SetPolicy stores a merchant's policy.
+func (b *Book) SetPolicy(merchant string, p Policy) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(p)
+	return dbErr(b.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bPolicy).Put([]byte(merchant), data) }))
+}
+
+// Policy returns a merchant's policy: DefaultPolicy for fields never set.
+func (b *Book) Policy(merchant string) Policy {
+	p := DefaultPolicy
+	_ = b.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bPolicy).Get([]byte(merchant)); v != nil {
+			_ = json.Unmarshal(v, &p)
+		}
+		return nil
+	})
+	if p.CIPExpiry == 0 {
+		p.CIPExpiry = DefaultPolicy.CIPExpiry
+	}
+	if p.AutoVerifyConfidence == 0 {
+		p.AutoVerifyConfidence = DefaultPolicy.AutoVerifyConfidence
+	}
+	return p
+}
+
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return constancia.Wrap(err, constancia.EUNAVAILABLE, "order book write failed")
+}
+
+// prepare fills an order's defaults (created now, expiring after expiry),
 // validates it and opens its history.
-func prepare(o *Order, now time.Time, by string) error {
+func prepare(o *Order, now time.Time, expiry time.Duration, by string) error {
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = now.UTC()
 	}
 	if o.ExpiresAt.IsZero() {
-		o.ExpiresAt = o.CreatedAt.Add(72 * time.Hour)
+		o.ExpiresAt = o.CreatedAt.Add(expiry)
 	}
 	if err := o.Validate(); err != nil {
 		return err
@@ -111,7 +146,7 @@ func prepare(o *Order, now time.Time, by string) error {
 // Create registers a new open order; ECONFLICT if the merchant already has
 // an order with that id (unless identical: creating twice is idempotent).
 func (b *Book) Create(o *Order, by string) (*Order, error) {
-	if err := prepare(o, b.Now(), by); err != nil {
+	if err := prepare(o, b.Now(), b.Policy(o.Merchant).CIPExpiry, by); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
@@ -138,7 +173,7 @@ func (b *Book) CreateMany(os []*Order, by string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, o := range os {
-		if err := prepare(o, now, by); err != nil {
+		if err := prepare(o, now, b.Policy(o.Merchant).CIPExpiry, by); err != nil {
 			return err
 		}
 		if _, ok := b.orders[orderKey(o.Merchant, o.OrderID)]; ok {

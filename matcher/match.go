@@ -3,6 +3,8 @@ package matcher
 import (
 	"sort"
 	"time"
+
+	"github.com/constancia/constancia"
 )
 
 // Decisions.
@@ -35,15 +37,32 @@ const (
 	ReasonPoorImage       = "poor_image"
 )
 
-// Policy is a merchant's matching policy.
+// Policy is a merchant's matching policy and order defaults.
 type Policy struct {
-	AmountToleranceCents int64   // accepted |paid − due| (default 0: exact)
-	AutoVerifyConfidence float64 // below this on a key field: review (default 0.8)
-	ReviewAboveCents     int64   // amounts above this always get a person (0 = never)
+	AmountToleranceCents int64         `json:"amount_tolerance_cents"` // accepted |paid − due| (default 0: exact)
+	AutoVerifyConfidence float64       `json:"auto_verify_confidence"` // below this on a key field: review (default 0.8)
+	ReviewAboveCents     int64         `json:"review_above_cents"`     // amounts above this always get a person (0 = never)
+	CIPExpiry            time.Duration `json:"cip_expiry"`             // default life of a new order's CIP (default 72 h)
 }
 
-// DefaultPolicy is exact amounts and auto-verify at 0.8 confidence.
-var DefaultPolicy = Policy{AutoVerifyConfidence: 0.8}
+// DefaultPolicy is exact amounts, auto-verify at 0.8 confidence and CIPs
+// that expire after 72 hours.
+var DefaultPolicy = Policy{AutoVerifyConfidence: 0.8, CIPExpiry: 72 * time.Hour}
+
+// Validate names the first bad field.
+func (p Policy) Validate() error {
+	switch {
+	case p.AmountToleranceCents < 0:
+		return constancia.Errorf(constancia.EINVALID, "policy: amount_tolerance_cents must not be negative")
+	case p.AutoVerifyConfidence < 0 || p.AutoVerifyConfidence > 1:
+		return constancia.Errorf(constancia.EINVALID, "policy: auto_verify_confidence must be between 0 and 1")
+	case p.ReviewAboveCents < 0:
+		return constancia.Errorf(constancia.EINVALID, "policy: review_above_cents must not be negative")
+	case p.CIPExpiry != 0 && (p.CIPExpiry < time.Hour || p.CIPExpiry > 30*24*time.Hour):
+		return constancia.Errorf(constancia.EINVALID, "policy: cip_expiry must be between 1h and 30 days")
+	}
+	return nil
+}
 
 // Voucher is what was read from an upload, as the matcher needs it.
 type Voucher struct {

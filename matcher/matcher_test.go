@@ -325,3 +325,30 @@ func BenchmarkMatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
+
+func TestMerchantPolicy(t *testing.T) {
+	b := MustOpenBook(t)
+	if p := b.Policy("m1"); p != matcher.DefaultPolicy {
+		t.Fatalf("unset policy = %+v", p)
+	}
+	if err := b.SetPolicy("m1", matcher.Policy{AutoVerifyConfidence: 2}); constancia.ErrorCode(err) != constancia.EINVALID {
+		t.Fatalf("bad policy accepted: %v", err)
+	}
+	if err := b.SetPolicy("m1", matcher.Policy{CIPExpiry: 48 * time.Hour, ReviewAboveCents: 100000}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := b.Create(&matcher.Order{Merchant: "m1", OrderID: "P", CIP: "12345678", AmountCents: 500, Currency: "PEN"}, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.ExpiresAt.Sub(o.CreatedAt); got != 48*time.Hour {
+		t.Fatalf("order expires after %s, want the merchant's 48h", got)
+	}
+	o2, _ := b.Create(&matcher.Order{Merchant: "m2", OrderID: "P", CIP: "12345679", AmountCents: 500, Currency: "PEN"}, "api")
+	if got := o2.ExpiresAt.Sub(o2.CreatedAt); got != 72*time.Hour {
+		t.Fatalf("other merchant's order expires after %s, want the default 72h", got)
+	}
+	if p := b.Policy("m1"); p.ReviewAboveCents != 100000 || p.AutoVerifyConfidence != 0.8 {
+		t.Fatalf("stored policy = %+v", p)
+	}
+}
