@@ -9,3 +9,8 @@ import "embed"
 //
 //go:embed fonts
 var Fonts embed.FS
+
+// Web holds the server-rendered pages (html/template).
+//
+//go:embed web
+var Web embed.FS

@@ -63,6 +63,7 @@ type Finding struct {
 	Flags       []string // FlagDuplicate, FlagEdited, FlagSuspiciousMetadata…
 	DuplicateOf string   // the earlier receipt re-used or edited, if any
 	Retry       bool     // the same voucher re-sent for the same order
+	RetryOf     string   // the earlier receipt of that order, when Retry
 	Reasons     []Reason
 }
 
@@ -158,7 +159,7 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	}
 	for _, r := range same {
 		if c.retry(e, r) {
-			f.Retry = true
+			f.Retry, f.RetryOf = true, r.ID
 			continue
 		}
 		f.flag(FlagDuplicate)
@@ -235,7 +236,7 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	})
 	best := vs[0]
 	if len(best.cmp.differ) == 0 && c.retry(e, best.r) {
-		f.Retry = true
+		f.Retry, f.RetryOf = true, best.r.ID
 		return f, nil
 	}
 	f.DuplicateOf = best.r.ID

@@ -49,6 +49,8 @@ func main() {
 type Main struct {
 	Stdout, Stderr io.Writer
 	Logger         *slog.Logger
+
+	listening func(addr string) // called once serve listens (tests)
 }
 
 // NewMain returns a Main writing to stdout and stderr, logging per
@@ -86,6 +88,9 @@ func exitCode(err error) int {
 const usage = `constancia verifies PagoEfectivo payment vouchers.
 
 Commands:
+  serve [--addr A] [--data DIR] [--workers N] [--queue N]        the HTTP service (API, buyer upload page)
+  merchants add --id ID --name NAME | merchants list              manage merchants (service stopped)
+  keys add --merchant ID | keys revoke KEY                        manage API keys (service stopped)
   scan [--jsonl] [--workers N] PATH...   read vouchers (files or directories) and print their fields
   eval --labels FILE DIR                 per-field accuracy and latency against a labels.jsonl
   synth --out DIR [-n N] [--seed S]      generate labelled synthetic vouchers
@@ -114,6 +119,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runFsck(ctx, args[1:])
 	case "backup":
 		return m.runBackup(ctx, args[1:])
+	case "serve":
+		return m.runServe(ctx, args[1:])
+	case "merchants":
+		return m.runMerchants(ctx, args[1:])
+	case "keys":
+		return m.runKeys(ctx, args[1:])
 	case "orders":
 		return m.runOrders(ctx, args[1:])
 	case "settlements":

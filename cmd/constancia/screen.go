@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 
 	"github.com/constancia/constancia/fraud"
 	"github.com/constancia/constancia/ocr"
@@ -12,6 +13,7 @@ import (
 
 // screener checks each read voucher against the stored ones and keeps it.
 type screener struct {
+	mu      sync.Mutex // check and save as one step: two copies at once cannot both pass
 	keeper  *storage.Keeper
 	hashes  *fraud.HashIndex
 	checker *fraud.Checker
@@ -36,7 +38,8 @@ func (s *screener) Close() error { return s.keeper.Index.Close() }
 var contentTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 // screen runs the fraud checks for one upload and stores it with its
-// findings, returning the stored record.
+// findings, returning the stored record. A retry (the same voucher again
+// for the same order) stores nothing and returns the earlier record.
 func (s *screener) screen(ctx context.Context, merchant, order string, data []byte, res *ocr.Result) (*storage.Record, fraud.Finding, error) {
 	sum := sha256.Sum256(data)
 	hs, err := fraud.HashImage(res.Prep.Image)
@@ -44,9 +47,15 @@ func (s *screener) screen(ctx context.Context, merchant, order string, data []by
 		return nil, fraud.Finding{}, err
 	}
 	fields := fieldMap(res.Fields)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Data: data})
 	if err != nil {
 		return nil, f, err
+	}
+	if f.Retry {
+		rec, err := s.keeper.Index.Get(f.RetryOf)
+		return rec, f, err
 	}
 	rec := &storage.Record{Merchant: merchant, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
 		Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}

@@ -110,6 +110,9 @@ func (v *Voucher) SetAmount(cents int64) {
 	v.Amount = fmt.Sprintf("%d.%02d", cents/100, cents%100)
 }
 
+// SetPaidAt changes the payment time v shows (Lima time, whole seconds).
+func (v *Voucher) SetPaidAt(t time.Time) { v.paid = t.In(lima).Truncate(time.Second) }
+
 // Render draws v and captures it per opt, returning the encoded image. It
 // fills v.File's extension, v.PaidAt, v.TimeShown and v.Capture.
 func Render(v *Voucher, opt Options) ([]byte, error) {

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/constancia/constancia"
+	"github.com/constancia/constancia/matcher"
+	"github.com/constancia/constancia/ocr"
+	"github.com/constancia/constancia/storage"
+)
+
+func (s *server) ready(c *gin.Context) {
+	problems := []string{}
+	if s.engine == nil || s.engine.Workers() == 0 {
+		problems = append(problems, "tesseract")
+	}
+	if err := s.screener.keeper.Index.Check(); err != nil {
+		problems = append(problems, "index")
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	if _, err := s.screener.keeper.Store.Stat(ctx, "readyz/probe"); constancia.ErrorCode(err) != constancia.ENOTFOUND {
+		problems = append(problems, "object_store")
+	}
+	if len(problems) > 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failing": problems})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// orderView is an order as the API shows it.
+type orderView struct {
+	OrderID   string               `json:"order_id"`
+	CIP       string               `json:"cip"`
+	Amount    string               `json:"amount"`
+	Currency  string               `json:"currency"`
+	Status    string               `json:"status"`
+	CreatedAt time.Time            `json:"created_at"`
+	ExpiresAt time.Time            `json:"expires_at"`
+	ReceiptID string               `json:"receipt_id,omitempty"`
+	Buyer     string               `json:"buyer,omitempty"`
+	Metadata  map[string]string    `json:"metadata,omitempty"`
+	History   []matcher.Transition `json:"history"`
+	UploadURL string               `json:"upload_url,omitempty"`
+}
+
+func (s *server) view(o *matcher.Order, withLink bool) orderView {
+	v := orderView{OrderID: o.OrderID, CIP: o.CIP, Amount: ocr.FormatCents(o.AmountCents), Currency: o.Currency, Status: o.Status,
+		CreatedAt: o.CreatedAt.In(ocr.Lima), ExpiresAt: o.ExpiresAt.In(ocr.Lima), ReceiptID: o.ReceiptID, Buyer: o.Buyer, Metadata: o.Metadata, History: o.History}
+	if withLink && o.Open() {
+		v.UploadURL = strings.TrimRight(s.cfg.PublicURL, "/") + "/u/" + s.linkToken(o.Merchant, o.OrderID, o.ExpiresAt)
+	}
+	return v
+}
+
+type createOrderReq struct {
+	OrderID   string            `json:"order_id"`
+	CIP       string            `json:"cip"`
+	Amount    string            `json:"amount"`
+	Currency  string            `json:"currency"`
+	ExpiresAt string            `json:"expires_at"`
+	Buyer     string            `json:"buyer"`
+	Metadata  map[string]string `json:"metadata"`
+}
+
+func (s *server) createOrder(c *gin.Context) {
+	var req createOrderReq
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "the body must be a JSON object: %v", err))
+		return
+	}
+	cents, ok := matcher.ParseAmount(req.Amount)
+	if !ok || strings.ContainsAny(req.Amount, "SU$") {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "amount must be a decimal string such as \"149.90\""))
+		return
+	}
+	o := &matcher.Order{Merchant: c.GetString("merchant"), OrderID: req.OrderID, CIP: req.CIP, AmountCents: cents, Currency: req.Currency, Buyer: req.Buyer, Metadata: req.Metadata}
+	if req.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339, req.ExpiresAt)
+		if err != nil {
+			s.writeError(c, constancia.Errorf(constancia.EINVALID, "expires_at must be RFC 3339, e.g. 2026-11-24T18:00:00-05:00"))
+			return
+		}
+		o.ExpiresAt = t.UTC()
+	}
+	created, err := s.book.Create(o, "api")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, s.view(created, true))
+}
+
+func (s *server) getOrder(c *gin.Context) {
+	o, err := s.book.Get(c.GetString("merchant"), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.view(o, true))
+}
+
+func (s *server) listOrders(c *gin.Context) {
+	status := c.Query("status")
+	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
+	if limit < 1 || limit > 1000 {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "limit must be 1..1000"))
+		return
+	}
+	orders := s.book.List(c.GetString("merchant"), func(o *matcher.Order) bool { return status == "" || o.Status == status })
+	sort.Slice(orders, func(i, j int) bool { return orders[i].CreatedAt.After(orders[j].CreatedAt) })
+	if len(orders) > limit {
+		orders = orders[:limit]
+	}
+	out := make([]orderView, len(orders))
+	for i, o := range orders {
+		out[i] = s.view(o, false)
+	}
+	c.JSON(http.StatusOK, gin.H{"orders": out})
+}
+
+func (s *server) cancelOrder(c *gin.Context) {
+	o, err := s.book.Move(c.GetString("merchant"), c.Param("id"), matcher.StatusCancelled, "api", "cancelled by the merchant", nil)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.view(o, false))
+}
+
+// verifyResult is the answer to a verification, as in the API contract.
+type verifyResult struct {
+	ReceiptID   string             `json:"receipt_id"`
+	Decision    string             `json:"decision"`
+	Reasons     []string           `json:"reasons"`
+	Fields      map[string]string  `json:"fields"`
+	Confidence  map[string]float64 `json:"confidence"`
+	Quality     []string           `json:"quality"`
+	Flags       []string           `json:"flags"`
+	DuplicateOf *string            `json:"duplicate_of"`
+	OrderID     string             `json:"order_id,omitempty"`
+}
+
+func resultOf(r *storage.Record) verifyResult {
+	v := verifyResult{ReceiptID: r.ID, Decision: r.Decision, Reasons: orEmpty(r.Reasons), Fields: r.Fields, Confidence: roundConf(r.Confidence),
+		Quality: orEmpty(r.Quality), Flags: orEmpty(r.Flags), OrderID: r.OrderID}
+	if r.DuplicateOf != "" {
+		d := r.DuplicateOf
+		v.DuplicateOf = &d
+	}
+	return v
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// readUpload reads the multipart file field within the size cap.
+func (s *server) readUpload(c *gin.Context) ([]byte, error) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUpload+64<<10)
+	fh, err := c.FormFile("file")
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, constancia.Errorf(constancia.ETOOLARGE, "the photo is larger than %d MB", s.cfg.MaxUpload>>20)
+		}
+		return nil, constancia.Errorf(constancia.EINVALID, "send the voucher image as the multipart field 'file'")
+	}
+	if fh.Size > s.cfg.MaxUpload {
+		return nil, constancia.Errorf(constancia.ETOOLARGE, "the photo is larger than %d MB", s.cfg.MaxUpload>>20)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, constancia.Wrap(err, constancia.EINVALID, "could not read the upload")
+	}
+	defer f.Close()
+	return ocr.ReadLimited(f, s.cfg.MaxUpload)
+}
+
+// verifyVoucher reads, screens, matches and records one voucher for a
+// merchant (and the order of the link it came through, if any).
+func (s *server) verifyVoucher(ctx context.Context, merchantID, orderID string, data []byte) (*verifyResult, error) {
+	start := time.Now()
+	res, err := s.engine.Read(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.ocr.Observe(time.Since(start).Seconds())
+	rec, finding, err := s.screener.screen(ctx, merchantID, orderID, data, res)
+	if err != nil {
+		return nil, err
+	}
+	if finding.Retry {
+		r := resultOf(rec)
+		return &r, nil
+	}
+	f := res.Fields
+	v := matcher.Voucher{Merchant: merchantID, OrderID: orderID, CIP: f.CIP, AmountCents: f.AmountCents, HasAmount: f.HasAmount,
+		Currency: f.Currency, PaidAt: f.PaidAt, Confidence: res.Confidence, Flags: finding.Flags, Quality: res.Quality}
+	d := s.book.Match(v, s.book.Policy(merchantID))
+	if _, err := s.book.Apply(d, merchantID, rec.ID); err != nil && constancia.ErrorCode(err) != constancia.ECONFLICT {
+		return nil, err
+	}
+	err = s.screener.keeper.Index.Update(rec.ID, func(r *storage.Record) error {
+		r.Decision, r.Reasons = d.Decision, d.Reasons
+		if r.OrderID == "" {
+			r.OrderID = d.OrderID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range append([]string{"none"}, d.Reasons...)[min(1, len(d.Reasons)):] {
+		s.metrics.decisions.WithLabelValues(d.Decision, r).Inc()
+	}
+	rec.Decision, rec.Reasons = d.Decision, d.Reasons
+	if rec.OrderID == "" {
+		rec.OrderID = d.OrderID
+	}
+	out := resultOf(rec)
+	return &out, nil
+}
+
+func (s *server) verify(c *gin.Context) {
+	data, err := s.readUpload(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	orderID := c.PostForm("order_id")
+	if orderID != "" {
+		if _, err := s.book.Get(c.GetString("merchant"), orderID); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	if c.PostForm("async") == "true" || c.Query("async") == "true" {
+		s.writeError(c, constancia.Errorf(constancia.EUNSUPPORTED, "async verification is not available yet; call without async=true"))
+		return
+	}
+	if !s.admit() {
+		s.busy(c)
+		return
+	}
+	defer s.release()
+	res, err := s.verifyVoucher(c.Request.Context(), c.GetString("merchant"), orderID, data)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func (s *server) receipt(c *gin.Context) (*storage.Record, bool) {
+	r, err := s.screener.keeper.Index.Get(c.Param("id"))
+	if err == nil && r.Merchant != c.GetString("merchant") {
+		err = constancia.Errorf(constancia.ENOTFOUND, "receipt %s not found", c.Param("id"))
+	}
+	if err != nil {
+		s.writeError(c, err)
+		return nil, false
+	}
+	return r, true
+}
+
+func (s *server) getReceipt(c *gin.Context) {
+	if r, ok := s.receipt(c); ok {
+		c.JSON(http.StatusOK, resultOf(r))
+	}
+}
+
+func (s *server) getReceiptImage(c *gin.Context) {
+	r, ok := s.receipt(c)
+	if !ok {
+		return
+	}
+	rc, _, err := s.screener.keeper.Image(c.Request.Context(), r.ID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	defer rc.Close()
+	c.Header("Content-Type", r.ContentType)
+	c.Header("Content-Length", strconv.FormatInt(r.Size, 10))
+	c.Status(http.StatusOK)
+	io.Copy(c.Writer, rc)
+}
+
+// peNotification takes PagoEfectivo's signed event for ?merchant=ID.
+func (s *server) peNotification(c *gin.Context) {
+	m, err := s.svc.merchant(c.Query("merchant"))
+	if err != nil {
+		s.writeError(c, constancia.Errorf(constancia.ENOTFOUND, "unknown merchant"))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
+	if err != nil {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "cannot read the body"))
+		return
+	}
+	res, err := s.book.HandleNotification(m.ID, []byte(m.PESecret), body, c.GetHeader("PE-Signature"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"replay": res.Replay, "known_event": res.Known, "order_id": res.OrderID, "status": res.Status})
+}
+
+// linkToken signs (merchant, order, expiry) for the buyer's upload link.
+func (s *server) linkToken(merchantID, orderID string, exp time.Time) string {
+	payload := merchantID + "\n" + orderID + "\n" + strconv.FormatInt(exp.Unix(), 10)
+	m := hmac.New(sha256.New, s.linkKey)
+	m.Write([]byte(payload))
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(m.Sum(nil)[:20])
+}
+
+// parseLink checks a link token's signature and expiry.
+func (s *server) parseLink(tok string, now time.Time) (merchantID, orderID string, err error) {
+	enc := base64.RawURLEncoding
+	p, sig, ok := strings.Cut(tok, ".")
+	payload, err1 := enc.DecodeString(p)
+	got, err2 := enc.DecodeString(sig)
+	if !ok || err1 != nil || err2 != nil {
+		return "", "", errLink
+	}
+	m := hmac.New(sha256.New, s.linkKey)
+	m.Write(payload)
+	if !hmac.Equal(got, m.Sum(nil)[:20]) {
+		return "", "", errLink
+	}
+	parts := strings.Split(string(payload), "\n")
+	if len(parts) != 3 {
+		return "", "", errLink
+	}
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return "", "", errLink
+	}
+	if now.Unix() > exp {
+		return parts[0], parts[1], errExpired
+	}
+	return parts[0], parts[1], nil
+}
+
+var errExpired = fmt.Errorf("link expired")

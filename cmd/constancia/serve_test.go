@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/constancia/constancia/ocr/synth"
+)
+
+const testKey = "test-key-0123456789abcdef"
+
+// startServe runs Main's serve on 127.0.0.1:0 over dataDir and returns its
+// base URL and a stop function that waits for a clean shutdown.
+func startServe(t *testing.T, dataDir string) (string, func()) {
+	t.Helper()
+	t.Setenv("CONSTANCIA_API_KEY", testKey)
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	var out bytes.Buffer
+	m := NewMain(&out, io.Discard)
+	m.listening = func(a string) { addr <- a }
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--workers", "2"})
+	}()
+	select {
+	case a := <-addr:
+		return "http://" + a, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v", err)
+			}
+		}
+	case err := <-done:
+		t.Fatalf("serve exited: %v %s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil
+}
+
+func call(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (int, []byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, body)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+func multipartFile(t *testing.T, name string, data []byte, extra map[string]string) (io.Reader, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range extra {
+		w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+var auth = map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "application/json"}
+
+// TestServeEndToEnd: create an order, upload the buyer's voucher through
+// the signed link, get verified; restart; the receipt, its image and the
+// order's state are all still there.
+func TestServeEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	data := t.TempDir()
+	base, stop := startServe(t, data)
+	v := synth.Random(21, 1)
+	v.Template = "app"
+	v.SetPaidAt(time.Now().Add(-time.Minute))
+	img, err := synth.Render(&v, synth.Options{Seed: 4, Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"order_id":"W-100","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
+	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
+	if st != 201 {
+		t.Fatalf("create order: %d %s", st, b)
+	}
+	var order struct {
+		UploadURL string `json:"upload_url"`
+		Status    string `json:"status"`
+	}
+	json.Unmarshal(b, &order)
+	if order.Status != "open" || !strings.HasPrefix(order.UploadURL, base+"/u/") {
+		t.Fatalf("order: %s", b)
+	}
+	st, b, _ = call(t, "GET", order.UploadURL, nil, nil)
+	if st != 200 || !strings.Contains(string(b), v.CIP) || !strings.Contains(string(b), "Enviar constancia") {
+		t.Fatalf("upload page: %d", st)
+	}
+	mp, ct := multipartFile(t, "voucher.png", img, nil)
+	st, b, _ = call(t, "POST", order.UploadURL, mp, map[string]string{"Content-Type": ct})
+	if st != 200 || !strings.Contains(string(b), "¡Pago verificado!") {
+		t.Fatalf("buyer upload: %d %s", st, b)
+	}
+	st, b, _ = call(t, "GET", base+"/api/v1/orders/W-100", nil, auth)
+	var got struct {
+		Status    string `json:"status"`
+		ReceiptID string `json:"receipt_id"`
+	}
+	json.Unmarshal(b, &got)
+	if st != 200 || got.Status != "verified" || got.ReceiptID == "" {
+		t.Fatalf("order after upload: %d %s", st, b)
+	}
+	stop()
+
+	// Restart on the same data: everything is still there.
+	base, stop = startServe(t, data)
+	defer stop()
+	st, b, _ = call(t, "GET", base+"/api/v1/receipts/"+got.ReceiptID, nil, auth)
+	if st != 200 || !strings.Contains(string(b), `"decision":"verified"`) {
+		t.Fatalf("receipt after restart: %d %s", st, b)
+	}
+	st, b, h := call(t, "GET", base+"/api/v1/receipts/"+got.ReceiptID+"/image", nil, auth)
+	if st != 200 || !bytes.Equal(b, img) || h.Get("Content-Type") != "image/png" {
+		t.Fatalf("image after restart: %d, %d bytes", st, len(b))
+	}
+	// The same voucher for another order is a duplicate.
+	body2 := strings.Replace(strings.Replace(body, "W-100", "W-101", 1), v.CIP, "12312312", 1)
+	if st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body2), auth); st != 201 {
+		t.Fatalf("second order: %d %s", st, b)
+	}
+	mp, ct = multipartFile(t, "again.png", img, map[string]string{"order_id": "W-101"})
+	st, b, _ = call(t, "POST", base+"/api/v1/verify", mp, map[string]string{"Content-Type": ct, "Authorization": "Bearer " + testKey})
+	if st != 200 || !strings.Contains(string(b), `"decision":"rejected"`) || !strings.Contains(string(b), `"duplicate"`) {
+		t.Fatalf("re-used voucher: %d %s", st, b)
+	}
+	if st, _, _ := call(t, "GET", base+"/metrics", nil, nil); st != 200 {
+		t.Fatalf("metrics: %d", st)
+	}
+}
+
+// TestServeBadInput checks the typed 4xx answers: no key, bad JSON, bad
+// order, unknown ids, bad and expired links, a text file, an oversize body,
+// idempotent replays, and 429 when the OCR queue is full.
+func TestServeBadInput(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("CONSTANCIA_API_KEY", testKey)
+	m := NewMain(io.Discard, io.Discard)
+	cfg := serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, Queue: 0, MaxUpload: 1 << 20, Store: storeConfig{Data: data, Retention: 4320 * time.Hour}}
+	s, err := m.newServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	ts := httptest.NewServer(s.routes())
+	defer ts.Close()
+	errCode := func(b []byte) string {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
+			return "not an error body: " + string(b)
+		}
+		return e.Error.Code
+	}
+	for _, tc := range []struct {
+		name, method, path, body string
+		hdr                      map[string]string
+		status                   int
+		code                     string
+	}{
+		{"no key", "GET", "/api/v1/orders", "", nil, 401, "unauthorized"},
+		{"wrong key", "GET", "/api/v1/orders", "", map[string]string{"Authorization": "Bearer nope"}, 401, "unauthorized"},
+		{"bad json", "POST", "/api/v1/orders", "{", auth, 400, "invalid"},
+		{"float amount", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":149.9,"currency":"PEN"}`, auth, 400, "invalid"},
+		{"bad cip", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"bad currency", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"1.00","currency":"EUR"}`, auth, 400, "invalid"},
+		{"bad expiry", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"1.00","currency":"PEN","expires_at":"tomorrow"}`, auth, 400, "invalid"},
+		{"unknown order", "GET", "/api/v1/orders/nope", "", auth, 404, "not_found"},
+		{"unknown receipt", "GET", "/api/v1/receipts/nope", "", auth, 404, "not_found"},
+		{"no file", "POST", "/api/v1/verify", "", auth, 400, "invalid"},
+		{"unknown route", "GET", "/api/v1/nothing", "", auth, 404, "not_found"},
+		{"notification for unknown merchant", "POST", "/api/v1/pagoefectivo/notifications?merchant=x", "{}", nil, 404, "not_found"},
+		{"unsigned notification", "POST", "/api/v1/pagoefectivo/notifications?merchant=default", `{"id":"1","event":"cip.paid","cip":"12345678"}`, map[string]string{"PE-Signature": "00"}, 400, "invalid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, b, _ := call(t, tc.method, ts.URL+tc.path, strings.NewReader(tc.body), tc.hdr)
+			if st != tc.status || errCode(b) != tc.code {
+				t.Fatalf("%d %s, want %d %s", st, b, tc.status, tc.code)
+			}
+		})
+	}
+	// Orders: idempotent create, then uploads.
+	body := `{"order_id":"B-1","cip":"12345678","amount":"10.00","currency":"PEN"}`
+	h := map[string]string{"Authorization": auth["Authorization"], "Content-Type": "application/json", "Idempotency-Key": "k1"}
+	st1, b1, _ := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(body), h)
+	st2, b2, h2 := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(`{"garbage":true}`), h)
+	if st1 != 201 || st2 != 201 || !bytes.Equal(b1, b2) || h2.Get("Idempotent-Replay") != "true" {
+		t.Fatalf("idempotent replay: %d %d %s", st1, st2, h2)
+	}
+	var o struct {
+		UploadURL string `json:"upload_url"`
+	}
+	json.Unmarshal(b1, &o)
+	link := strings.TrimPrefix(o.UploadURL, "http://test")
+	for _, tc := range []struct {
+		name   string
+		path   string
+		status int
+		text   string
+	}{
+		{"tampered link", link[:len(link)-2] + "xx", 404, "Enlace no válido"},
+		{"garbage link", "/u/abc", 404, "Enlace no válido"},
+		{"expired link", "/u/" + s.linkToken("default", "B-1", time.Now().Add(-time.Hour)), 410, "venció"},
+	} {
+		st, b, _ := call(t, "GET", ts.URL+tc.path, nil, nil)
+		if st != tc.status || !strings.Contains(string(b), tc.text) {
+			t.Errorf("%s: %d", tc.name, st)
+		}
+	}
+	up := func(data []byte) (int, []byte) {
+		mp, ct := multipartFile(t, "v.jpg", data, nil)
+		st, b, _ := call(t, "POST", ts.URL+"/api/v1/verify", mp, map[string]string{"Content-Type": ct, "Authorization": auth["Authorization"]})
+		return st, b
+	}
+	if st, b := up([]byte("just some text, not a photo")); st != 415 || errCode(b) != "unsupported" {
+		t.Fatalf("text file: %d %s", st, b)
+	}
+	if st, b := up(bytes.Repeat([]byte{0xff}, 2<<20)); st != 413 || errCode(b) != "too_large" {
+		t.Fatalf("oversize: %d %s", st, b)
+	}
+	mp, ct := multipartFile(t, "v.jpg", []byte("not an image"), nil)
+	if st, b, _ := call(t, "POST", ts.URL+link, mp, map[string]string{"Content-Type": ct}); st != 415 || !strings.Contains(string(b), "no es una foto") {
+		t.Fatalf("buyer text upload: %d", st)
+	}
+	// Queue full: the one slot is taken.
+	s.slots <- struct{}{}
+	mp, ct = multipartFile(t, "v.jpg", mustJPEG(t), nil)
+	st, b, hdr := call(t, "POST", ts.URL+"/api/v1/verify", mp, map[string]string{"Content-Type": ct, "Authorization": auth["Authorization"]})
+	<-s.slots
+	if st != 429 || hdr.Get("Retry-After") == "" || errCode(b) != "rate_limited" {
+		t.Fatalf("full queue: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "GET", ts.URL+"/readyz", nil, nil); st != 200 {
+		t.Fatalf("readyz: %d %s", st, b)
+	}
+}
+
+func mustJPEG(t *testing.T) []byte {
+	dir := t.TempDir()
+	if _, err := generate(dir, 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "s0001.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
