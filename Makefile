@@ -20,10 +20,9 @@ deps:
 build: deps
 	go build -o $(BIN) ./cmd/constancia
 
-# Until the service lands: generate a few vouchers and read them back.
+# The service on the embedded default: bbolt and the filesystem under ./data.
 run: build
-	$(BIN) synth --out $(DATA)/demo -n 6
-	$(BIN) scan $(DATA)/demo
+	$(BIN) serve --data $(DATA)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
