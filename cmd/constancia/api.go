@@ -139,6 +139,7 @@ func (s *server) cancelOrder(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.notify(o.Merchant, "order.status_changed", "", s.view(o, false))
 	c.JSON(http.StatusOK, s.view(o, false))
 }
 
@@ -236,6 +237,7 @@ func (s *server) verifyVoucher(ctx context.Context, merchantID, orderID string, 
 		rec.OrderID = d.OrderID
 	}
 	out := resultOf(rec)
+	s.notify(merchantID, "receipt.decided", rec.ID, out)
 	return &out, nil
 }
 
@@ -321,6 +323,11 @@ func (s *server) peNotification(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if res.OrderID != "" && !res.Replay {
+		if o, err := s.book.Get(m.ID, res.OrderID); err == nil {
+			s.notify(m.ID, "order.status_changed", "", s.view(o, false))
+		}
+	}
 	c.JSON(http.StatusOK, gin.H{"replay": res.Replay, "known_event": res.Known, "order_id": res.OrderID, "status": res.Status})
 }
 
@@ -362,3 +369,41 @@ func (s *server) parseLink(tok string, now time.Time) (merchantID, orderID strin
 }
 
 var errExpired = fmt.Errorf("link expired")
+
+// notify queues a webhook for the merchant and wakes the dispatcher.
+func (s *server) notify(merchantID, event, receiptID string, payload any) {
+	if err := s.svc.enqueue(merchantID, event, receiptID, payload, time.Now()); err != nil {
+		s.log.Error("cannot queue a webhook", "err", err, "event", event)
+		return
+	}
+	if s.hooks != nil {
+		s.hooks.poke()
+	}
+}
+
+func (s *server) getReceiptWebhooks(c *gin.Context) {
+	r, ok := s.receipt(c)
+	if !ok {
+		return
+	}
+	ds, err := s.svc.deliveries(r.ID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	type view struct {
+		ID         string     `json:"id"`
+		Event      string     `json:"event"`
+		Attempts   int        `json:"attempts"`
+		Delivered  *time.Time `json:"delivered_at"`
+		Failed     bool       `json:"failed"`
+		LastStatus int        `json:"last_status,omitempty"`
+		LastError  string     `json:"last_error,omitempty"`
+		NextAt     time.Time  `json:"next_attempt_at"`
+	}
+	out := []view{}
+	for _, d := range ds {
+		out = append(out, view{d.ID, d.Event, d.Attempts, d.Delivered, d.Failed, d.LastStatus, d.LastError, d.NextAt})
+	}
+	c.JSON(http.StatusOK, gin.H{"deliveries": out})
+}

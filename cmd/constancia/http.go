@@ -31,6 +31,7 @@ type server struct {
 	slots    chan struct{} // OCR admissions: workers + queue
 	limiter  *limiter
 	metrics  *metrics
+	hooks    *dispatcher
 	wg       sync.WaitGroup // accepted verifications in flight
 }
 
@@ -103,6 +104,7 @@ func (s *server) routes() *gin.Engine {
 	auth.POST("/verify", s.verify)
 	auth.GET("/receipts/:id", s.getReceipt)
 	auth.GET("/receipts/:id/image", s.getReceiptImage)
+	auth.GET("/receipts/:id/webhooks", s.getReceiptWebhooks)
 	r.GET("/u/:token", s.uploadPage)
 	r.POST("/u/:token", s.uploadPost)
 	return r

@@ -24,6 +24,7 @@ type serveConfig struct {
 	PublicURL string
 	Workers   int
 	Queue     int
+	Backoff   time.Duration // first webhook retry delay
 	MaxUpload int64
 	Store     storeConfig
 }
@@ -62,6 +63,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", env("CONSTANCIA_PUBLIC_URL", ""), "base URL buyers reach this service at, for upload links [CONSTANCIA_PUBLIC_URL] (default http://ADDR)")
 	fs.IntVar(&c.Workers, "workers", envInt("CONSTANCIA_WORKERS", defaultWorkers()), "OCR workers [CONSTANCIA_WORKERS]")
 	fs.IntVar(&c.Queue, "queue", envInt("CONSTANCIA_QUEUE", 16), "verifications waiting for a worker before 429 [CONSTANCIA_QUEUE]")
+	fs.DurationVar(&c.Backoff, "webhook-backoff", 10*time.Second, "first webhook retry delay; doubles per attempt")
 	mb := fs.Int("max-upload-mb", envInt("CONSTANCIA_MAX_UPLOAD_MB", 15), "largest accepted image, MB [CONSTANCIA_MAX_UPLOAD_MB]")
 	registerStoreFlags(fs, &c.Store)
 	if err := fs.Parse(args); err != nil {
@@ -84,9 +86,11 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.close()
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	s.screener.keeper.Run(sweepCtx)
-	defer func() { stopSweep(); s.screener.keeper.Close() }()
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	s.screener.keeper.Run(bgCtx)
+	s.hooks = newDispatcher(s.svc, c.Backoff, m.Logger)
+	s.hooks.run(bgCtx)
+	defer func() { stopBG(); s.screener.keeper.Close(); s.hooks.close() }()
 
 	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 3 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
@@ -166,6 +170,13 @@ func (m *Main) firstStart(svc *serviceDB) error {
 	if err != nil {
 		return err
 	}
+	if u := os.Getenv("CONSTANCIA_WEBHOOK_URL"); u != "" {
+		sec, err := svc.setWebhook(mer.ID, u)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "webhooks for %q go to %s, signed with %s\n", mer.ID, u, sec)
+	}
 	if os.Getenv("CONSTANCIA_API_KEY") == "" {
 		fmt.Fprintf(m.Stdout, "first start: created merchant %q; its API key (shown once, stored hashed):\n  %s\n", mer.ID, key)
 	} else {
@@ -177,14 +188,15 @@ func (m *Main) firstStart(svc *serviceDB) error {
 
 // runMerchants: constancia merchants add --id ID --name NAME | list
 func (m *Main) runMerchants(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "list") {
-		return usageError{"usage: constancia merchants add --id ID --name NAME | constancia merchants list   (with the service stopped)"}
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "set-webhook") {
+		return usageError{"usage: constancia merchants add --id ID --name NAME [--webhook-url URL] | merchants set-webhook --id ID --webhook-url URL | merchants list   (with the service stopped)"}
 	}
 	fs := flag.NewFlagSet("merchants", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
 	id := fs.String("id", "", "merchant id (letters, digits, - and _)")
 	name := fs.String("name", "", "merchant name shown to buyers")
+	hook := fs.String("webhook-url", "", "URL that receives signed webhooks")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -203,6 +215,14 @@ func (m *Main) runMerchants(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	if args[0] == "set-webhook" {
+		sec, err := svc.setWebhook(*id, *hook)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "webhook of %s: %s\nsigning secret: %s\n", *id, *hook, sec)
+		return nil
+	}
 	if !validID(*id) || *name == "" {
 		return usageError{"merchants add: --id (letters, digits, - and _) and --name are required"}
 	}
@@ -211,6 +231,13 @@ func (m *Main) runMerchants(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "merchant %s created\nAPI key (shown once): %s\nPagoEfectivo notification secret: %s\n", mer.ID, key, mer.PESecret)
+	if *hook != "" {
+		sec, err := svc.setWebhook(mer.ID, *hook)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "webhook signing secret: %s\n", sec)
+	}
 	return nil
 }
 

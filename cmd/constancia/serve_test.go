@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +23,7 @@ const testKey = "test-key-0123456789abcdef"
 
 // startServe runs Main's serve on 127.0.0.1:0 over dataDir and returns its
 // base URL and a stop function that waits for a clean shutdown.
-func startServe(t *testing.T, dataDir string) (string, func()) {
+func startServe(t *testing.T, dataDir string, extra ...string) (string, func()) {
 	t.Helper()
 	t.Setenv("CONSTANCIA_API_KEY", testKey)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -31,7 +33,7 @@ func startServe(t *testing.T, dataDir string) (string, func()) {
 	m.listening = func(a string) { addr <- a }
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--workers", "2"})
+		done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--workers", "2"}, extra...))
 	}()
 	select {
 	case a := <-addr:
@@ -85,6 +87,20 @@ func TestServeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("OCR integration test")
 	}
+	var mu sync.Mutex
+	var events []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if !strings.HasPrefix(r.Header.Get("Constancia-Signature"), "t=") {
+			w.WriteHeader(400)
+			return
+		}
+		mu.Lock()
+		events = append(events, r.Header.Get("Constancia-Event")+" "+string(b))
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	t.Setenv("CONSTANCIA_WEBHOOK_URL", recv.URL)
 	data := t.TempDir()
 	base, stop := startServe(t, data)
 	v := synth.Random(21, 1)
@@ -125,6 +141,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if st != 200 || got.Status != "verified" || got.ReceiptID == "" {
 		t.Fatalf("order after upload: %d %s", st, b)
 	}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(events) == 1 && strings.HasPrefix(events[0], "receipt.decided ") && strings.Contains(events[0], `"decision":"verified"`)
+	})
+	waitFor(t, func() bool {
+		_, b, _ := call(t, "GET", base+"/api/v1/receipts/"+got.ReceiptID+"/webhooks", nil, auth)
+		return strings.Contains(string(b), `"delivered_at":"`)
+	})
 	stop()
 
 	// Restart on the same data: everything is still there.
@@ -270,4 +295,79 @@ func mustJPEG(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestWebhooksSurviveRestart: the merchant's endpoint fails while the
+// service runs; after a restart the pending delivery arrives, signed.
+func TestWebhooksSurviveRestart(t *testing.T) {
+	var mu sync.Mutex
+	failing := true
+	var got []map[string]any
+	attempts := 0
+	secret := ""
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if failing {
+			w.WriteHeader(500)
+			return
+		}
+		sig := r.Header.Get("Constancia-Signature")
+		ts, _, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
+		sec, _ := strconv.ParseInt(ts, 10, 64)
+		if sig != signWebhook(secret, time.Unix(sec, 0), body) {
+			w.WriteHeader(401)
+			return
+		}
+		var ev map[string]any
+		json.Unmarshal(body, &ev)
+		got = append(got, ev)
+	}))
+	defer recv.Close()
+	t.Setenv("CONSTANCIA_WEBHOOK_URL", recv.URL)
+	data := t.TempDir()
+	base, stop := startServe(t, data, "--webhook-backoff", "50ms")
+	body := `{"order_id":"H-1","cip":"12345678","amount":"10.00","currency":"PEN"}`
+	if st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth); st != 201 {
+		t.Fatalf("create: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "POST", base+"/api/v1/orders/H-1/cancel", nil, auth); st != 200 {
+		t.Fatalf("cancel: %d %s", st, b)
+	}
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return attempts >= 1 })
+	stop()
+	// The secret was stored on first start; read it like an operator would.
+	svc, err := openServiceDB(filepath.Join(data, "service.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mer, _ := svc.merchant("default")
+	if pending, _ := svc.due(time.Now().Add(time.Hour), 10); len(pending) != 1 || pending[0].Attempts < 1 || pending[0].LastError == "" {
+		t.Fatalf("after the failed attempts and a stop, pending = %+v", pending)
+	}
+	svc.Close()
+	mu.Lock()
+	secret, failing = mer.WebhookSecret, false
+	mu.Unlock()
+	base, stop = startServe(t, data, "--webhook-backoff", "50ms")
+	defer stop()
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	ev := got[0]
+	d, _ := ev["data"].(map[string]any)
+	if ev["event"] != "order.status_changed" || d["status"] != "cancelled" || d["order_id"] != "H-1" {
+		t.Fatalf("webhook = %v", ev)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("condition not met within 10 s")
 }

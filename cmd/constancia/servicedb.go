@@ -24,10 +24,12 @@ var (
 )
 
 type merchant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	PESecret  string    `json:"pe_secret"` // PagoEfectivo notification secret
-	CreatedAt time.Time `json:"created_at"`
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	PESecret      string    `json:"pe_secret"` // PagoEfectivo notification secret
+	WebhookURL    string    `json:"webhook_url,omitempty"`
+	WebhookSecret string    `json:"webhook_secret,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 func openServiceDB(path string) (*serviceDB, error) {
@@ -43,11 +45,15 @@ func openServiceDB(path string) (*serviceDB, error) {
 		}
 		return nil
 	})
+	s := &serviceDB{db: db}
+	if err == nil {
+		err = s.initWebhooks()
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &serviceDB{db: db}, nil
+	return s, nil
 }
 
 func (s *serviceDB) Close() error { return s.db.Close() }
