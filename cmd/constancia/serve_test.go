@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/constancia/constancia/ocr/synth"
+	"github.com/constancia/constancia/storage"
+	"github.com/constancia/constancia/storage/storagetest"
 )
 
 const testKey = "test-key-0123456789abcdef"
@@ -81,12 +83,36 @@ func multipartFile(t *testing.T, name string, data []byte, extra map[string]stri
 var auth = map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "application/json"}
 
 // TestServeEndToEnd: create an order, upload the buyer's voucher through
-// the signed link, get verified; restart; the receipt, its image and the
-// order's state are all still there.
+// the signed link, get verified and a signed webhook; restart; the receipt,
+// its image and the order's state are all still there. Run with images on
+// the filesystem and on a real S3 server.
 func TestServeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("OCR integration test")
 	}
+	t.Run("filesystem", serveEndToEnd)
+	t.Run("s3", func(t *testing.T) {
+		srv := storagetest.StartS3Server(t)
+		t.Setenv("CONSTANCIA_S3_ENDPOINT", srv.Endpoint)
+		t.Setenv("CONSTANCIA_S3_BUCKET", "e2e")
+		t.Setenv("CONSTANCIA_S3_ACCESS_KEY", srv.AccessKey)
+		t.Setenv("CONSTANCIA_S3_SECRET_KEY", srv.SecretKey)
+		t.Setenv("CONSTANCIA_S3_TLS", "false")
+		t.Setenv("CONSTANCIA_S3_PATH_STYLE", "true")
+		serveEndToEnd(t)
+		st, err := storage.NewS3Store(context.Background(), srv.Config("e2e"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		st.List(context.Background(), "", func(storage.ObjectInfo) error { n++; return nil })
+		if n != 2 {
+			t.Fatalf("%d images in the S3 bucket, want the 2 uploads", n)
+		}
+	})
+}
+
+func serveEndToEnd(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
