@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -406,4 +407,58 @@ func (s *server) getReceiptWebhooks(c *gin.Context) {
 		out = append(out, view{d.ID, d.Event, d.Attempts, d.Delivered, d.Failed, d.LastStatus, d.LastError, d.NextAt})
 	}
 	c.JSON(http.StatusOK, gin.H{"deliveries": out})
+}
+
+// uploadSettlement imports PagoEfectivo's settlement file (multipart field
+// "file", or the raw body) for the merchant.
+func (s *server) uploadSettlement(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 32<<20)
+	var r io.Reader = c.Request.Body
+	name := "upload"
+	if fh, err := c.FormFile("file"); err == nil {
+		f, err := fh.Open()
+		if err != nil {
+			s.writeError(c, constancia.Errorf(constancia.EINVALID, "cannot read the file"))
+			return
+		}
+		defer f.Close()
+		r, name = f, fh.Filename
+	}
+	rows, bad, err := matcher.ParseSettlement(r)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	m := c.GetString("merchant")
+	res, err := s.book.ImportSettlement(m, name, rows)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"rows": len(rows), "settled": res.Settled, "already_settled": res.AlreadyDone,
+		"bad_rows": orEmptyRows(bad), "discrepancies": append(append([]matcher.Discrepancy{}, res.Discrepancies...), s.book.Outstanding(m, 48*time.Hour)...)})
+}
+
+func orEmptyRows(r []matcher.RowError) []matcher.RowError {
+	if r == nil {
+		return []matcher.RowError{}
+	}
+	return r
+}
+
+// reconciliationReport serves the CSV report for ?from=YYYY-MM-DD&to=YYYY-MM-DD.
+func (s *server) reconciliationReport(c *gin.Context) {
+	start, err1 := time.ParseInLocation(time.DateOnly, c.Query("from"), ocr.Lima)
+	end, err2 := time.ParseInLocation(time.DateOnly, c.Query("to"), ocr.Lima)
+	if err1 != nil || err2 != nil || end.Before(start) {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "from and to are required as YYYY-MM-DD, from ≤ to"))
+		return
+	}
+	var buf bytes.Buffer
+	if err := writeReport(&buf, s.book, s.screener.keeper.Index, c.GetString("merchant"), start, end.AddDate(0, 0, 1)); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=conciliacion-%s-%s.csv", c.Query("from"), c.Query("to")))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

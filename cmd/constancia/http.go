@@ -105,6 +105,8 @@ func (s *server) routes() *gin.Engine {
 	auth.GET("/receipts/:id", s.getReceipt)
 	auth.GET("/receipts/:id/image", s.getReceiptImage)
 	auth.GET("/receipts/:id/webhooks", s.getReceiptWebhooks)
+	auth.POST("/settlements", s.uploadSettlement)
+	auth.GET("/reports/reconciliation", s.reconciliationReport)
 	r.GET("/u/:token", s.uploadPage)
 	r.POST("/u/:token", s.uploadPost)
 	return r

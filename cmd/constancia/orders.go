@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -167,12 +168,6 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		}
 		defer ix.Close()
 	}
-	orders := b.List(*merchant, func(o *matcher.Order) bool { return !o.CreatedAt.Before(start) && o.CreatedAt.Before(end) })
-	sort.Slice(orders, func(i, j int) bool { return orders[i].CreatedAt.Before(orders[j].CreatedAt) })
-	disc := map[string][]string{}
-	for _, d := range b.Outstanding(*merchant, 48*time.Hour) {
-		disc[d.OrderID] = append(disc[d.OrderID], d.Code)
-	}
 	w := m.Stdout
 	if *out != "" {
 		f, err := os.Create(*out)
@@ -181,6 +176,19 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		}
 		defer f.Close()
 		w = f
+	}
+	return writeReport(w, b, ix, *merchant, start, end)
+}
+
+// writeReport writes the reconciliation CSV of merchant's orders created in
+// [start, end): order, voucher, decision, PagoEfectivo payment, settlement
+// and discrepancies. ix may be nil (no receipts yet).
+func writeReport(w io.Writer, b *matcher.Book, ix *storage.Index, merchant string, start, end time.Time) error {
+	orders := b.List(merchant, func(o *matcher.Order) bool { return !o.CreatedAt.Before(start) && o.CreatedAt.Before(end) })
+	sort.Slice(orders, func(i, j int) bool { return orders[i].CreatedAt.Before(orders[j].CreatedAt) })
+	disc := map[string][]string{}
+	for _, d := range b.Outstanding(merchant, 48*time.Hour) {
+		disc[d.OrderID] = append(disc[d.OrderID], d.Code)
 	}
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"order_id", "cip", "order_amount", "currency", "status", "created_at", "expires_at",

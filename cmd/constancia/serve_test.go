@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/constancia/constancia/ocr"
 	"github.com/constancia/constancia/ocr/synth"
 	"github.com/constancia/constancia/storage"
 	"github.com/constancia/constancia/storage/storagetest"
@@ -308,6 +309,21 @@ func TestServeBadInput(t *testing.T) {
 	}
 	if st, b, _ := call(t, "GET", ts.URL+"/readyz", nil, nil); st != 200 {
 		t.Fatalf("readyz: %d %s", st, b)
+	}
+	// Settlement upload and the report.
+	csvFile := "CIP;Monto;Moneda;Fecha de pago;Fecha de liquidación;Comisión\n12345678;10,00;PEN;" + time.Now().Format("02/01/2006") + ";" + time.Now().Format("02/01/2006") + ";0,50\nxx;1;PEN;;;\n"
+	mp, ct = multipartFile(t, "liq.csv", []byte(csvFile), nil)
+	st, b, _ = call(t, "POST", ts.URL+"/api/v1/settlements", mp, map[string]string{"Content-Type": ct, "Authorization": auth["Authorization"]})
+	if st != 200 || !strings.Contains(string(b), `"settled":1`) || !strings.Contains(string(b), `"line":3`) {
+		t.Fatalf("settlement upload: %d %s", st, b)
+	}
+	day := time.Now().In(ocr.Lima).Format(time.DateOnly)
+	st, b, rh := call(t, "GET", ts.URL+"/api/v1/reports/reconciliation?from="+day+"&to="+day, nil, auth)
+	if st != 200 || !strings.HasPrefix(rh.Get("Content-Type"), "text/csv") || !strings.Contains(string(b), "B-1,12345678,10.00,PEN,settled") {
+		t.Fatalf("report: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "GET", ts.URL+"/api/v1/reports/reconciliation?from=2026-13-01&to=x", nil, auth); st != 400 || errCode(b) != "invalid" {
+		t.Fatalf("bad report dates: %d %s", st, b)
 	}
 }
 
