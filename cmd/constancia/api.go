@@ -198,14 +198,14 @@ func (s *server) readUpload(c *gin.Context) ([]byte, error) {
 
 // verifyVoucher reads, screens, matches and records one voucher for a
 // merchant (and the order of the link it came through, if any).
-func (s *server) verifyVoucher(ctx context.Context, merchantID, orderID string, data []byte) (*verifyResult, error) {
+func (s *server) verifyVoucher(ctx context.Context, id, merchantID, orderID string, data []byte) (*verifyResult, error) {
 	start := time.Now()
 	res, err := s.engine.Read(ctx, data)
 	if err != nil {
 		return nil, err
 	}
 	s.metrics.ocr.Observe(time.Since(start).Seconds())
-	rec, finding, err := s.screener.screen(ctx, merchantID, orderID, data, res)
+	rec, finding, err := s.screener.screen(ctx, id, merchantID, orderID, data, res)
 	if err != nil {
 		return nil, err
 	}
@@ -255,16 +255,33 @@ func (s *server) verify(c *gin.Context) {
 			return
 		}
 	}
-	if c.PostForm("async") == "true" || c.Query("async") == "true" {
-		s.writeError(c, constancia.Errorf(constancia.EUNSUPPORTED, "async verification is not available yet; call without async=true"))
-		return
-	}
 	if !s.admit() {
 		s.busy(c)
 		return
 	}
+	if c.PostForm("async") == "true" || c.Query("async") == "true" {
+		// Answer now; read in the background. Shutdown waits for it (s.wg).
+		id, m := storage.NewID(), c.GetString("merchant")
+		j := &job{merchant: m}
+		s.jobs.Store(id, j)
+		go func() {
+			defer s.release()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			_, err := s.verifyVoucher(ctx, id, m, orderID, data)
+			if err != nil {
+				// Kept an hour so the merchant can read why, then forgotten.
+				s.jobs.Store(id, &job{merchant: m, err: err, done: true})
+				time.AfterFunc(time.Hour, func() { s.jobs.Delete(id) })
+				return
+			}
+			s.jobs.Delete(id)
+		}()
+		c.JSON(http.StatusAccepted, gin.H{"receipt_id": id, "status": "processing"})
+		return
+	}
 	defer s.release()
-	res, err := s.verifyVoucher(c.Request.Context(), c.GetString("merchant"), orderID, data)
+	res, err := s.verifyVoucher(c.Request.Context(), "", c.GetString("merchant"), orderID, data)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -273,6 +290,15 @@ func (s *server) verify(c *gin.Context) {
 }
 
 func (s *server) receipt(c *gin.Context) (*storage.Record, bool) {
+	if v, ok := s.jobs.Load(c.Param("id")); ok && v.(*job).merchant == c.GetString("merchant") {
+		j := v.(*job)
+		if j.err != nil {
+			s.writeError(c, j.err)
+		} else {
+			c.AbortWithStatusJSON(http.StatusAccepted, gin.H{"receipt_id": c.Param("id"), "status": "processing"})
+		}
+		return nil, false
+	}
 	r, err := s.screener.keeper.Index.Get(c.Param("id"))
 	if err == nil && r.Merchant != c.GetString("merchant") {
 		err = constancia.Errorf(constancia.ENOTFOUND, "receipt %s not found", c.Param("id"))

@@ -32,6 +32,7 @@ type server struct {
 	limiter  *limiter
 	metrics  *metrics
 	hooks    *dispatcher
+	jobs     sync.Map       // async receipt id → *job while it is read
 	wg       sync.WaitGroup // accepted verifications in flight
 }
 
@@ -257,3 +258,10 @@ func (l *limiter) allow(key string, now time.Time) bool {
 }
 
 var errLink = errors.New("bad link")
+
+// job is an async verification not finished yet (or failed).
+type job struct {
+	merchant string
+	err      error
+	done     bool
+}

@@ -214,7 +214,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 			line.Fields = fieldMap(s.res.Fields)
 			line.Confidence = roundConf(s.res.Confidence)
 			line.Quality = append(line.Quality, s.res.Quality...)
-			rec, f, err := sc.screen(ctx, "scan", "", s.data, s.res)
+			rec, f, err := sc.screen(ctx, "", "scan", "", s.data, s.res)
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ var contentTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "
 // screen runs the fraud checks for one upload and stores it with its
 // findings, returning the stored record. A retry (the same voucher again
 // for the same order) stores nothing and returns the earlier record.
-func (s *screener) screen(ctx context.Context, merchant, order string, data []byte, res *ocr.Result) (*storage.Record, fraud.Finding, error) {
+func (s *screener) screen(ctx context.Context, id, merchant, order string, data []byte, res *ocr.Result) (*storage.Record, fraud.Finding, error) {
 	sum := sha256.Sum256(data)
 	hs, err := fraud.HashImage(res.Prep.Image)
 	if err != nil {
@@ -57,7 +57,7 @@ func (s *screener) screen(ctx context.Context, merchant, order string, data []by
 		rec, err := s.keeper.Index.Get(f.RetryOf)
 		return rec, f, err
 	}
-	rec := &storage.Record{Merchant: merchant, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
+	rec := &storage.Record{ID: id, Merchant: merchant, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
 		Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}
 	if err := s.keeper.Save(ctx, rec, data); err != nil {
 		return nil, f, err

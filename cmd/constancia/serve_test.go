@@ -107,8 +107,8 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		n := 0
 		st.List(context.Background(), "", func(storage.ObjectInfo) error { n++; return nil })
-		if n != 2 {
-			t.Fatalf("%d images in the S3 bucket, want the 2 uploads", n)
+		if n != 3 {
+			t.Fatalf("%d images in the S3 bucket, want the 3 uploads", n)
 		}
 	})
 }
@@ -200,6 +200,20 @@ func serveEndToEnd(t *testing.T) {
 	if st != 200 || !strings.Contains(string(b), `"decision":"rejected"`) || !strings.Contains(string(b), `"duplicate"`) {
 		t.Fatalf("re-used voucher: %d %s", st, b)
 	}
+	// Async: 202 with a receipt id now, the decision later.
+	mp, ct = multipartFile(t, "again.png", img, map[string]string{"async": "true"})
+	st, b, _ = call(t, "POST", base+"/api/v1/verify", mp, map[string]string{"Content-Type": ct, "Authorization": "Bearer " + testKey})
+	var acc struct {
+		ReceiptID string `json:"receipt_id"`
+	}
+	json.Unmarshal(b, &acc)
+	if st != 202 || acc.ReceiptID == "" {
+		t.Fatalf("async verify: %d %s", st, b)
+	}
+	waitFor(t, func() bool {
+		st, b, _ := call(t, "GET", base+"/api/v1/receipts/"+acc.ReceiptID, nil, auth)
+		return st == 200 && strings.Contains(string(b), `"decision":"rejected"`) && strings.Contains(string(b), `"duplicate"`)
+	})
 	if st, _, _ := call(t, "GET", base+"/metrics", nil, nil); st != 200 {
 		t.Fatalf("metrics: %d", st)
 	}

@@ -124,7 +124,7 @@ func (s *server) uploadPost(c *gin.Context) {
 		s.renderUpload(c, http.StatusTooManyRequests, p)
 		return
 	}
-	res, err := s.verifyVoucher(c.Request.Context(), o.Merchant, o.OrderID, data)
+	res, err := s.verifyVoucher(c.Request.Context(), "", o.Merchant, o.OrderID, data)
 	s.release()
 	if err != nil {
 		p.Class, p.Title, p.Message = "bad", "No pudimos leer la imagen", uploadErrorText(err, s.cfg.MaxUpload)
