@@ -10,6 +10,11 @@ import "embed"
 //go:embed fonts
 var Fonts embed.FS
 
+// OpenAPI is the API's OpenAPI 3 document, served at /api/v1/openapi.json.
+//
+//go:embed api/openapi.json
+var OpenAPI []byte
+
 // Web holds the server-rendered pages (html/template).
 //
 //go:embed web

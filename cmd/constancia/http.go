@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/constancia/constancia"
+	"github.com/constancia/constancia/assets"
 	"github.com/constancia/constancia/matcher"
 	"github.com/constancia/constancia/ocr"
 )
@@ -97,6 +98,7 @@ func (s *server) routes() *gin.Engine {
 	r.GET("/metrics", gin.WrapH(promHandler(s.metrics.reg)))
 	api := r.Group("/api/v1")
 	api.POST("/pagoefectivo/notifications", s.peNotification)
+	api.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", assets.OpenAPI) })
 	auth := api.Group("", s.authenticate, s.idempotency)
 	auth.POST("/orders", s.createOrder)
 	auth.GET("/orders", s.listOrders)

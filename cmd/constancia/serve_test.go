@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/constancia/constancia/assets"
 	"github.com/constancia/constancia/ocr"
 	"github.com/constancia/constancia/ocr/synth"
 	"github.com/constancia/constancia/storage"
@@ -426,4 +427,48 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("condition not met within 10 s")
+}
+
+// TestOpenAPIMatchesRoutes keeps the OpenAPI document true: every /api/v1
+// route is documented with its method, and every documented one exists.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(assets.OpenAPI, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi.json: %v (version %q)", err, doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			if m != "parameters" {
+				documented[strings.ToUpper(m)+" "+p] = true
+			}
+		}
+	}
+	s := &server{metrics: newMetrics()}
+	routed := map[string]bool{}
+	for _, r := range s.routes().Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1") {
+			continue
+		}
+		parts := strings.Split(r.Path, "/")
+		for i, p := range parts {
+			if strings.HasPrefix(p, ":") {
+				parts[i] = "{" + p[1:] + "}"
+			}
+		}
+		routed[r.Method+" "+strings.Join(parts, "/")] = true
+	}
+	for k := range routed {
+		if !documented[k] {
+			t.Errorf("route %s is not in openapi.json", k)
+		}
+	}
+	for k := range documented {
+		if !routed[k] {
+			t.Errorf("openapi.json documents %s, which no route serves", k)
+		}
+	}
 }
