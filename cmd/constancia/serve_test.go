@@ -49,10 +49,13 @@ func startServe(t testing.TB, dataDir string, extra ...string) (string, func()) 
 			}
 		}
 	case err := <-done:
+		cancel()
 		t.Fatalf("serve exited: %v %s", err, out.String())
 	case <-time.After(30 * time.Second):
+		cancel()
 		t.Fatal("serve did not start")
 	}
+	cancel()
 	return "", nil
 }
 
