@@ -156,6 +156,7 @@ type Discrepancy struct {
 // ImportResult says what importing a settlement file did.
 type ImportResult struct {
 	Settled       int
+	SettledIDs    []string // orders this import settled
 	AlreadyDone   int
 	Bad           []RowError
 	Discrepancies []Discrepancy
@@ -212,6 +213,7 @@ func (b *Book) ImportSettlement(merchant, source string, rows []SettlementRow) (
 			return res, err
 		}
 		res.Settled++
+		res.SettledIDs = append(res.SettledIDs, o.OrderID)
 	}
 	return res, nil
 }

@@ -310,6 +310,44 @@ func (s *server) receipt(c *gin.Context) (*storage.Record, bool) {
 	return r, true
 }
 
+// listReceipts lists the merchant's receipts, newest first, optionally of
+// one order (?order_id=) or with one decision (?decision=).
+func (s *server) listReceipts(c *gin.Context) {
+	m, order, decision := c.GetString("merchant"), c.Query("order_id"), c.Query("decision")
+	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
+	if limit < 1 || limit > 1000 {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "limit must be 1..1000"))
+		return
+	}
+	var recs []*storage.Record
+	var err error
+	if order != "" {
+		recs, err = s.screener.keeper.Index.ByOrder(m, order)
+	} else {
+		err = s.screener.keeper.Index.ForEach(func(r *storage.Record) error {
+			if r.Merchant == m {
+				recs = append(recs, r)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].UploadedAt.After(recs[j].UploadedAt) })
+	out := []verifyResult{}
+	for _, r := range recs {
+		if decision == "" || r.Decision == decision {
+			out = append(out, resultOf(r))
+		}
+		if len(out) == limit {
+			break
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"receipts": out})
+}
+
 func (s *server) getReceipt(c *gin.Context) {
 	if r, ok := s.receipt(c); ok {
 		c.JSON(http.StatusOK, resultOf(r))
@@ -460,6 +498,11 @@ func (s *server) uploadSettlement(c *gin.Context) {
 	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	for _, id := range res.SettledIDs {
+		if o, err := s.book.Get(m, id); err == nil {
+			s.notify(m, "order.status_changed", "", s.view(o, false))
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"rows": len(rows), "settled": res.Settled, "already_settled": res.AlreadyDone,
 		"bad_rows": orEmptyRows(bad), "discrepancies": append(append([]matcher.Discrepancy{}, res.Discrepancies...), s.book.Outstanding(m, 48*time.Hour)...)})

@@ -105,6 +105,7 @@ func (s *server) routes() *gin.Engine {
 	auth.GET("/orders/:id", s.getOrder)
 	auth.POST("/orders/:id/cancel", s.cancelOrder)
 	auth.POST("/verify", s.verify)
+	auth.GET("/receipts", s.listReceipts)
 	auth.GET("/receipts/:id", s.getReceipt)
 	auth.GET("/receipts/:id/image", s.getReceiptImage)
 	auth.GET("/receipts/:id/webhooks", s.getReceiptWebhooks)

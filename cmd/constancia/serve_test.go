@@ -191,6 +191,10 @@ func serveEndToEnd(t *testing.T) {
 	if st != 200 || !strings.Contains(string(b), `"decision":"verified"`) {
 		t.Fatalf("receipt after restart: %d %s", st, b)
 	}
+	st, b, _ = call(t, "GET", base+"/api/v1/receipts?order_id=W-100", nil, auth)
+	if st != 200 || !strings.Contains(string(b), got.ReceiptID) {
+		t.Fatalf("receipts of the order: %d %s", st, b)
+	}
 	st, b, h := call(t, "GET", base+"/api/v1/receipts/"+got.ReceiptID+"/image", nil, auth)
 	if st != 200 || !bytes.Equal(b, img) || h.Get("Content-Type") != "image/png" {
 		t.Fatalf("image after restart: %d, %d bytes", st, len(b))
@@ -575,4 +579,47 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+func TestUploadLimiter(t *testing.T) {
+	l := newLimiter(3, time.Minute)
+	now := time.Now()
+	for i := 0; i < 3; i++ {
+		if !l.allow("ip:1", now) {
+			t.Fatalf("request %d refused", i+1)
+		}
+	}
+	if l.allow("ip:1", now) {
+		t.Fatal("4th request in the window allowed")
+	}
+	if !l.allow("ip:2", now) {
+		t.Fatal("another address was limited")
+	}
+	if !l.allow("ip:1", now.Add(61*time.Second)) {
+		t.Fatal("not allowed again after the window")
+	}
+}
+
+// TestShutdownDrains stops the service while a verification is being read:
+// the request still gets its answer and serve returns cleanly.
+func TestShutdownDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	base, stop := startServe(t, t.TempDir())
+	img := mustJPEG(t)
+	got := make(chan int, 1)
+	go func() {
+		mp, ct := multipartFile(t, "v.png", img, nil)
+		st, _, _ := call(t, "POST", base+"/api/v1/verify", mp, map[string]string{"Content-Type": ct, "Authorization": "Bearer " + testKey})
+		got <- st
+	}()
+	waitFor(t, func() bool {
+		_, b, _ := call(t, "GET", base+"/metrics", nil, nil)
+		return strings.Contains(string(b), "constancia_ocr_queue_depth 1")
+	})
+	stop() // returns only once serve has drained and exited
+	if st := <-got; st != 200 {
+		t.Fatalf("in-flight verification answered %d during shutdown", st)
+	}
 }
