@@ -222,3 +222,38 @@ func TestEstimateSkew(t *testing.T) {
 		t.Fatalf("estimateSkew = %.2f°, want about 6°", got)
 	}
 }
+
+func TestToUploadInvertsPreprocessing(t *testing.T) {
+	// A 400×300 upload whose document sits at (40,30)-(360,270), scaled by 2
+	// and rotated 8°: a box in the prepared page maps back onto the upload.
+	src := image.NewGray(image.Rect(0, 0, 400, 300))
+	for i := range src.Pix {
+		src.Pix[i] = 255
+	}
+	for y := 100; y < 120; y++ {
+		for x := 150; x < 250; x++ {
+			src.Pix[y*src.Stride+x] = 0 // a dark bar: the "field"
+		}
+	}
+	p := &Prepared{Doc: image.Rect(40, 30, 360, 270), Scale: 2, Angle: 8}
+	g := resize(crop(src, p.Doc), 640, 480)
+	p.preRotW, p.preRotH = g.Rect.Dx(), g.Rect.Dy()
+	p.Image = rotate(g, p.Angle, 255)
+	// Find the bar in the prepared image and map its box back.
+	var box image.Rectangle
+	for y := 0; y < p.Image.Rect.Dy(); y++ {
+		for x := 0; x < p.Image.Rect.Dx(); x++ {
+			if p.Image.Pix[y*p.Image.Stride+x] < 60 {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	got := p.ToUpload(box)
+	want := image.Rect(150, 100, 250, 120)
+	// The box of a rotated box is larger; its centre must land on the bar.
+	gc := image.Pt((got.Min.X+got.Max.X)/2, (got.Min.Y+got.Max.Y)/2)
+	wc := image.Pt((want.Min.X+want.Max.X)/2, (want.Min.Y+want.Max.Y)/2)
+	if abs(gc.X-wc.X) > 3 || abs(gc.Y-wc.Y) > 3 || !got.Inset(-12).Overlaps(want) || got.Dx() < want.Dx()-4 {
+		t.Fatalf("mapped %v, want about %v", got, want)
+	}
+}

@@ -16,6 +16,33 @@ type Prepared struct {
 	Brightness float64         // mean brightness of the document, 0–255
 	Sharpness  float64         // mean gradient energy of text edges at reading scale
 	NoDocument bool            // no text-like marks were found
+
+	preRotW, preRotH int // size of the scaled page before rotation, to map boxes back
+}
+
+// ToUpload maps a rectangle of Image back to the (oriented) upload's
+// pixels: undo the rotation about the canvas centre, the scaling and the
+// crop. The result bounds the four mapped corners.
+func (p *Prepared) ToUpload(r image.Rectangle) image.Rectangle {
+	th := p.Angle * math.Pi / 180
+	c, s := math.Cos(th), math.Sin(th)
+	cx, cy := float64(p.Image.Rect.Dx())/2, float64(p.Image.Rect.Dy())/2
+	ox, oy := float64(p.preRotW)/2, float64(p.preRotH)/2
+	var out image.Rectangle
+	for i, pt := range [4][2]int{{r.Min.X, r.Min.Y}, {r.Max.X, r.Min.Y}, {r.Min.X, r.Max.Y}, {r.Max.X, r.Max.Y}} {
+		dx, dy := float64(pt[0])-cx, float64(pt[1])-cy
+		// the inverse of rotate's forward mapping
+		x := c*dx - s*dy + ox
+		y := s*dx + c*dy + oy
+		q := image.Pt(p.Doc.Min.X+int(x/p.Scale+0.5), p.Doc.Min.Y+int(y/p.Scale+0.5))
+		pix := image.Rectangle{q, q.Add(image.Pt(1, 1))} // non-empty: Union skips empty rectangles
+		if i == 0 {
+			out = pix
+		} else {
+			out = out.Union(pix)
+		}
+	}
+	return out
 }
 
 // PrepConfig tunes preprocessing. The zero value uses the measured defaults.
@@ -88,6 +115,7 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	p.GlyphPx = glyph / pre
 	w, h := int(float64(g.Rect.Dx())*scale+0.5), int(float64(g.Rect.Dy())*scale+0.5)
 	g = resize(g, max(w, 1), max(h, 1))
+	p.preRotW, p.preRotH = g.Rect.Dx(), g.Rect.Dy()
 	g = rotate(g, p.Angle, 255)
 	p.Scale = scale * pre
 	p.Sharpness = sharpness(g)

@@ -40,6 +40,7 @@ type Record struct {
 	DHash       uint64             `json:"dhash"`
 	Fields      map[string]string  `json:"fields"`
 	Confidence  map[string]float64 `json:"confidence"`
+	Boxes       map[string][4]int  `json:"boxes,omitempty"` // where each field was read: x0,y0,x1,y1 in the image's pixels
 	Quality     []string           `json:"quality"`
 	Flags       []string           `json:"flags"`
 	DuplicateOf string             `json:"duplicate_of,omitempty"`

@@ -57,7 +57,12 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 		rec, err := s.keeper.Index.Get(f.RetryOf)
 		return rec, f, err
 	}
-	rec := &storage.Record{ID: id, Merchant: merchant, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
+	boxes := map[string][4]int{}
+	for k, b := range res.Boxes {
+		u := res.Prep.ToUpload(b)
+		boxes[k] = [4]int{u.Min.X, u.Min.Y, u.Max.X, u.Max.Y}
+	}
+	rec := &storage.Record{ID: id, Merchant: merchant, Boxes: boxes, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
 		Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}
 	if err := s.keeper.Save(ctx, rec, data); err != nil {
 		return nil, f, err
