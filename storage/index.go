@@ -43,6 +43,7 @@ type Record struct {
 	Boxes       map[string][4]int  `json:"boxes,omitempty"` // where each field was read: x0,y0,x1,y1 in the image's pixels
 	Quality     []string           `json:"quality"`
 	Flags       []string           `json:"flags"`
+	FraudDetail []string           `json:"fraud_detail,omitempty"` // the evidence behind the flags, for agents
 	DuplicateOf string             `json:"duplicate_of,omitempty"`
 	Decision    string             `json:"decision,omitempty"`
 	Reasons     []string           `json:"reasons,omitempty"`

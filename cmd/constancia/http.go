@@ -72,6 +72,7 @@ var statusOf = map[string]int{
 	constancia.EINTERNAL:    http.StatusInternalServerError,
 	"unauthorized":          http.StatusUnauthorized,
 	"rate_limited":          http.StatusTooManyRequests,
+	"forbidden":             http.StatusForbidden,
 }
 
 // writeError is the one HTTP exit for errors: {"error":{"code","message"}}.
@@ -111,6 +112,7 @@ func (s *server) routes() *gin.Engine {
 	auth.GET("/receipts/:id/webhooks", s.getReceiptWebhooks)
 	auth.POST("/settlements", s.uploadSettlement)
 	auth.GET("/reports/reconciliation", s.reconciliationReport)
+	s.consoleRoutes(r)
 	r.GET("/u/:token", s.uploadPage)
 	r.POST("/u/:token", s.uploadPost)
 	return r

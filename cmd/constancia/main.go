@@ -47,6 +47,7 @@ func main() {
 // Main wires the program: it holds the output streams and the logger that
 // every subcommand is given. It has no global state, so tests run it.
 type Main struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Logger         *slog.Logger
 
@@ -91,6 +92,7 @@ Commands:
   serve [--addr A] [--data DIR] [--workers N] [--queue N]        the HTTP service (API, buyer upload page)
   merchants add --id ID --name NAME | merchants list              manage merchants (service stopped)
   keys add --merchant ID | keys revoke KEY                        manage API keys (service stopped)
+  agents add|disable|reset --user U [--role agent|admin]         support agents of the console (service stopped)
   scan [--jsonl] [--workers N] PATH...   read vouchers (files or directories) and print their fields
   eval --labels FILE DIR                 per-field accuracy and latency against a labels.jsonl
   synth --out DIR [-n N] [--seed S]      generate labelled synthetic vouchers
@@ -125,6 +127,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runMerchants(ctx, args[1:])
 	case "keys":
 		return m.runKeys(ctx, args[1:])
+	case "agents":
+		return m.runAgents(ctx, args[1:])
 	case "orders":
 		return m.runOrders(ctx, args[1:])
 	case "settlements":
@@ -138,4 +142,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
+}
+
+func (m *Main) stdin() io.Reader {
+	if m.Stdin != nil {
+		return m.Stdin
+	}
+	return os.Stdin
 }

@@ -62,7 +62,11 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 		u := res.Prep.ToUpload(b)
 		boxes[k] = [4]int{u.Min.X, u.Min.Y, u.Max.X, u.Max.Y}
 	}
-	rec := &storage.Record{ID: id, Merchant: merchant, Boxes: boxes, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
+	var detail []string
+	for _, r := range f.Reasons {
+		detail = append(detail, r.Layer+": "+r.Detail)
+	}
+	rec := &storage.Record{ID: id, Merchant: merchant, Boxes: boxes, FraudDetail: detail, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
 		Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}
 	if err := s.keeper.Save(ctx, rec, data); err != nil {
 		return nil, f, err

@@ -49,6 +49,9 @@ func openServiceDB(path string) (*serviceDB, error) {
 	if err == nil {
 		err = s.initWebhooks()
 	}
+	if err == nil {
+		err = s.initConsole()
+	}
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/constancia/constancia/matcher"
+	"github.com/constancia/constancia/storage"
+)
+
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) get(path string) (int, string, http.Header) {
+	resp, err := b.c.Get(b.base + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func (b *browser) post(path string, form url.Values) (int, string, http.Header) {
+	resp, err := b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func (b *browser) login(user, pass string) int {
+	_, page, _ := b.get("/console/login")
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no csrf on the login page: %s", page)
+	}
+	st, _, _ := b.post("/console/login", url.Values{"csrf": {m[1]}, "user": {user}, "password": {pass}})
+	return st
+}
+
+func TestConsole(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("CONSTANCIA_API_KEY", testKey)
+	m := NewMain(io.Discard, io.Discard)
+	s, err := m.newServer(context.Background(), serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, Queue: 1, MaxUpload: 1 << 20,
+		Store: storeConfig{Data: data, Retention: 4320 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	ts := httptest.NewServer(s.routes())
+	defer ts.Close()
+	for _, a := range [][2]string{{"ana", "agent"}, {"bob", "agent"}, {"carol", "admin"}} {
+		if err := s.svc.setAgent(a[0], a[1], "correct-horse-"+a[0], true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.svc.setAgent("dave", "agent", "short", true); err == nil {
+		t.Fatal("a short password was accepted")
+	}
+	// An order and a voucher waiting for a person.
+	if _, err := s.book.Create(&matcher.Order{Merchant: "default", OrderID: "R-1", CIP: "73488329", AmountCents: 14990, Currency: "PEN"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	rec := &storage.Record{Merchant: "default", ContentType: "image/png", Decision: matcher.NeedsReview, Reasons: []string{"low_confidence"},
+		Fields: map[string]string{"cip": "73488329", "amount": "149.90", "currency": "PEN"}, Confidence: map[string]float64{"cip": 0.6, "amount": 0.9},
+		Boxes: map[string][4]int{"cip": {10, 10, 40, 20}}}
+	if err := s.screener.keeper.Save(context.Background(), rec, mustJPEG(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	anon := newBrowser(t, ts.URL)
+	if st, _, h := anon.get("/console/"); st != 303 || h.Get("Location") != "/console/login" {
+		t.Fatalf("queue without a session: %d %s", st, h.Get("Location"))
+	}
+	if st, _, _ := anon.post("/console/receipts/"+rec.ID+"/action", url.Values{"action": {"approve"}}); st != 401 {
+		t.Fatalf("action without a session: %d", st)
+	}
+	if st, _, _ := anon.post("/console/login", url.Values{"user": {"ana"}, "password": {"correct-horse-ana"}}); st != 403 {
+		t.Fatalf("login without the form's CSRF token: %d", st)
+	}
+
+	// Lock-out after five wrong passwords, even for the right one next.
+	bob := newBrowser(t, ts.URL)
+	for i := 0; i < maxFailures; i++ {
+		if st := bob.login("bob", "wrong-password"); st != 401 {
+			t.Fatalf("wrong password %d: %d", i, st)
+		}
+	}
+	if st := bob.login("bob", "correct-horse-bob"); st != 429 {
+		t.Fatalf("locked agent signed in: %d", st)
+	}
+
+	ana := newBrowser(t, ts.URL)
+	if st := ana.login("ana", "correct-horse-ana"); st != 303 {
+		t.Fatalf("ana's sign-in: %d", st)
+	}
+	st, page, _ := ana.get("/console/")
+	if st != 200 || !strings.Contains(page, "/console/receipts/"+rec.ID) || !strings.Contains(page, "low_confidence") {
+		t.Fatalf("queue: %d %s", st, page)
+	}
+	st, page, _ = ana.get("/console/receipts/" + rec.ID)
+	if st != 200 || !strings.Contains(page, "73488329") || !strings.Contains(page, `class="box"`) || !strings.Contains(page, "R-1") {
+		t.Fatalf("voucher page: %d %s", st, page)
+	}
+	csrf := csrfRe.FindStringSubmatch(page)[1]
+	// Another agent cannot act on ana's claimed voucher.
+	carol := newBrowser(t, ts.URL)
+	carol.login("carol", "correct-horse-carol")
+	_, cpage, _ := carol.get("/console/receipts/" + rec.ID)
+	if !strings.Contains(cpage, "ana") {
+		t.Fatalf("carol was not told ana holds the voucher")
+	}
+	ccsrf := csrfRe.FindStringSubmatch(cpage)[1]
+	if st, _, _ := carol.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {ccsrf}, "action": {"note"}, "note": {"mine"}}); st != 409 {
+		t.Fatalf("claimed voucher acted on by another agent: %d", st)
+	}
+	if st, _, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {"bad"}, "action": {"approve"}, "order_id": {"R-1"}}); st != 403 {
+		t.Fatalf("wrong CSRF token: %d", st)
+	}
+	if st, _, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {csrf}, "action": {"approve"}, "order_id": {"R-1"}}); st != 303 {
+		t.Fatalf("approve: %d", st)
+	}
+	got, _ := s.screener.keeper.Index.Get(rec.ID)
+	o, _ := s.book.Get("default", "R-1")
+	if got.Decision != matcher.Verified || got.OrderID != "R-1" || o.Status != matcher.StatusVerified || o.ReceiptID != rec.ID {
+		t.Fatalf("after approve: receipt %s/%s, order %s/%s", got.Decision, got.OrderID, o.Status, o.ReceiptID)
+	}
+	_, page, _ = ana.get("/console/receipts/" + rec.ID)
+	if !regexp.MustCompile(`(?s)<tr class="audit">.*?ana.*?approve.*?needs_review.*?verified \(R-1\)`).MatchString(page) {
+		t.Fatalf("no audit entry on the page: %s", page)
+	}
+	_, csvText, h := ana.get("/console/receipts/" + rec.ID + "/audit.csv")
+	if !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(csvText, ",ana,approve,needs_review,verified (R-1),") {
+		t.Fatalf("audit export: %s", csvText)
+	}
+	if _, page, _ := ana.get("/console/?lang=zh"); !strings.Contains(page, "待审核") {
+		t.Fatal("no Chinese catalogue")
+	}
+	if _, page, _ := ana.get("/console/dashboard?lang=en"); !strings.Contains(page, "Verified") || !strings.Contains(page, "approved_by_agent") {
+		t.Fatalf("dashboard: %s", page)
+	}
+	// Sign out ends the session.
+	_, page, _ = ana.get("/console/")
+	ana.post("/console/logout", url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}})
+	if st, _, _ := ana.get("/console/"); st != 303 {
+		t.Fatalf("after sign-out: %d", st)
+	}
+}
