@@ -59,7 +59,11 @@ func (b *browser) login(user, pass string) int {
 	return st
 }
 
-func TestConsole(t *testing.T) {
+// consoleFixture starts the service's routes with three agents (ana, bob,
+// carol; password "correct-horse-<name>"), order R-1 and one voucher in
+// review.
+func consoleFixture(t *testing.T) (*server, *httptest.Server, *storage.Record) {
+	t.Helper()
 	data := t.TempDir()
 	t.Setenv("CONSTANCIA_API_KEY", testKey)
 	m := NewMain(io.Discard, io.Discard)
@@ -68,18 +72,14 @@ func TestConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	t.Cleanup(s.close)
 	ts := httptest.NewServer(s.routes())
-	defer ts.Close()
+	t.Cleanup(ts.Close)
 	for _, a := range [][2]string{{"ana", "agent"}, {"bob", "agent"}, {"carol", "admin"}} {
 		if err := s.svc.setAgent(a[0], a[1], "correct-horse-"+a[0], true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.svc.setAgent("dave", "agent", "short", true); err == nil {
-		t.Fatal("a short password was accepted")
-	}
-	// An order and a voucher waiting for a person.
 	if _, err := s.book.Create(&matcher.Order{Merchant: "default", OrderID: "R-1", CIP: "73488329", AmountCents: 14990, Currency: "PEN"}, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +88,14 @@ func TestConsole(t *testing.T) {
 		Boxes: map[string][4]int{"cip": {10, 10, 40, 20}}}
 	if err := s.screener.keeper.Save(context.Background(), rec, mustJPEG(t)); err != nil {
 		t.Fatal(err)
+	}
+	return s, ts, rec
+}
+
+func TestConsole(t *testing.T) {
+	s, ts, rec := consoleFixture(t)
+	if err := s.svc.setAgent("dave", "agent", "short", true); err == nil {
+		t.Fatal("a short password was accepted")
 	}
 
 	anon := newBrowser(t, ts.URL)
