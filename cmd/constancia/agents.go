@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -305,10 +304,7 @@ func (m *Main) runAgents(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return err
-	}
-	svc, err := openServiceDB(filepath.Join(*data, "service.db"))
+	svc, err := openServiceDBIn(*data)
 	if err != nil {
 		return err
 	}

@@ -355,10 +355,13 @@ func (s *server) getReceipt(c *gin.Context) {
 }
 
 func (s *server) getReceiptImage(c *gin.Context) {
-	r, ok := s.receipt(c)
-	if !ok {
-		return
+	if r, ok := s.receipt(c); ok {
+		s.streamImage(c, r)
 	}
+}
+
+// streamImage sends a receipt's stored image (ENOTFOUND once purged).
+func (s *server) streamImage(c *gin.Context, r *storage.Record) {
 	rc, _, err := s.screener.keeper.Image(c.Request.Context(), r.ID)
 	if err != nil {
 		s.writeError(c, err)
@@ -367,6 +370,7 @@ func (s *server) getReceiptImage(c *gin.Context) {
 	defer rc.Close()
 	c.Header("Content-Type", r.ContentType)
 	c.Header("Content-Length", strconv.FormatInt(r.Size, 10))
+	c.Header("Cache-Control", "private, max-age=300")
 	c.Status(http.StatusOK)
 	io.Copy(c.Writer, rc)
 }

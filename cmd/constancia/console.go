@@ -336,20 +336,9 @@ func voucherOf(r *storage.Record) matcher.Voucher {
 }
 
 func (s *server) consoleImage(c *gin.Context) {
-	r, ok := s.consoleRecord(c)
-	if !ok {
-		return
+	if r, ok := s.consoleRecord(c); ok {
+		s.streamImage(c, r)
 	}
-	rc, _, err := s.screener.keeper.Image(c.Request.Context(), r.ID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	defer rc.Close()
-	c.Header("Content-Type", r.ContentType)
-	c.Header("Cache-Control", "private, max-age=300")
-	c.Status(http.StatusOK)
-	io.Copy(c.Writer, rc)
 }
 
 // consoleAction applies an agent's action and appends it to the audit log.

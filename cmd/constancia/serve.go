@@ -200,10 +200,7 @@ func (m *Main) runMerchants(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return err
-	}
-	svc, err := openServiceDB(filepath.Join(*data, "service.db"))
+	svc, err := openServiceDBIn(*data)
 	if err != nil {
 		return err
 	}
@@ -265,7 +262,7 @@ func (m *Main) runKeys(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	svc, err := openServiceDB(filepath.Join(*data, "service.db"))
+	svc, err := openServiceDBIn(*data)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -60,6 +62,15 @@ func openServiceDB(path string) (*serviceDB, error) {
 }
 
 func (s *serviceDB) Close() error { return s.db.Close() }
+
+// openServiceDBIn opens data/service.db, creating the directory if needed
+// (for the management commands, with the service stopped).
+func openServiceDBIn(data string) (*serviceDB, error) {
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return nil, err
+	}
+	return openServiceDB(filepath.Join(data, "service.db"))
+}
 
 func randomToken(n int) string {
 	b := make([]byte, n)
