@@ -260,3 +260,18 @@ func (b *Book) ByCIP(cip string) []*Order {
 	}
 	return out
 }
+
+// ExpireDue moves the open orders whose CIP expired before now to expired
+// and returns them. A voucher or a PagoEfectivo payment can still settle an
+// expired order (the lifecycle allows expired → paid/verified).
+func (b *Book) ExpireDue(now time.Time) ([]*Order, error) {
+	var due []*Order
+	for _, o := range b.List("", func(o *Order) bool { return o.Open() && o.ExpiresAt.Before(now) }) {
+		moved, err := b.Move(o.Merchant, o.OrderID, StatusExpired, "expiry", "CIP expired", nil)
+		if err != nil {
+			return due, err
+		}
+		due = append(due, moved)
+	}
+	return due, nil
+}

@@ -352,3 +352,19 @@ func TestMerchantPolicy(t *testing.T) {
 		t.Fatalf("stored policy = %+v", p)
 	}
 }
+
+func TestExpireDue(t *testing.T) {
+	b := MustOpenBook(t)
+	mustCreate(t, b, "A", "73488329", 14990, "PEN") // expires t0+72h
+	if got, _ := b.ExpireDue(t0.Add(71 * time.Hour)); len(got) != 0 {
+		t.Fatalf("expired early: %v", got)
+	}
+	got, err := b.ExpireDue(t0.Add(73 * time.Hour))
+	if err != nil || len(got) != 1 || got[0].Status != matcher.StatusExpired {
+		t.Fatalf("ExpireDue = %v, %v", got, err)
+	}
+	// PagoEfectivo can still report it paid.
+	if _, err := b.Move("m1", "A", matcher.StatusPaid, "pagoefectivo:x", "", nil); err != nil {
+		t.Fatalf("expired → paid refused: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,6 +212,7 @@ func (s *server) queuePage(c *gin.Context) {
 	}
 	reason, merchantF := c.Query("reason"), c.Query("merchant")
 	minC, _ := matcher.ParseAmount(c.Query("min"))
+	minAge, _ := strconv.Atoi(c.Query("age_h")) // only vouchers waiting at least this many hours
 	type row struct {
 		ID, Uploaded, Age, Merchant, Order, Amount, Claim string
 		Reasons                                           []string
@@ -223,7 +225,8 @@ func (s *server) queuePage(c *gin.Context) {
 			all[x] = true
 		}
 		cents, _ := matcher.ParseAmount(r.Fields["amount"])
-		if (reason != "" && !has(r.Reasons, reason)) || (merchantF != "" && r.Merchant != merchantF) || cents < minC {
+		if (reason != "" && !has(r.Reasons, reason)) || (merchantF != "" && r.Merchant != merchantF) || cents < minC ||
+			time.Since(r.UploadedAt) < time.Duration(minAge)*time.Hour {
 			continue
 		}
 		items = append(items, row{ID: r.ID, Uploaded: r.UploadedAt.In(ocr.Lima).Format("2006-01-02 15:04"), Age: ageOf(r.UploadedAt), Merchant: r.Merchant,
@@ -235,7 +238,7 @@ func (s *server) queuePage(c *gin.Context) {
 	}
 	sort.Strings(reasons)
 	s.render(c, http.StatusOK, "queue", map[string]any{"Items": items, "AllReasons": reasons,
-		"Filter": map[string]string{"Reason": reason, "Merchant": merchantF, "Min": c.Query("min")}})
+		"Filter": map[string]string{"Reason": reason, "Merchant": merchantF, "Min": c.Query("min"), "Age": c.Query("age_h")}})
 }
 
 func has(s []string, x string) bool {

@@ -35,6 +35,7 @@ type server struct {
 	hooks    *dispatcher
 	jobs     sync.Map       // async receipt id → *job while it is read
 	wg       sync.WaitGroup // accepted verifications in flight
+	wgBG     sync.WaitGroup // background loops (order expiry)
 }
 
 type metrics struct {

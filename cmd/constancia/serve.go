@@ -90,7 +90,8 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	s.screener.keeper.Run(bgCtx)
 	s.hooks = newDispatcher(s.svc, c.Backoff, m.Logger)
 	s.hooks.run(bgCtx)
-	defer func() { stopBG(); s.screener.keeper.Close(); s.hooks.close() }()
+	s.runExpiry(bgCtx)
+	defer func() { stopBG(); s.screener.keeper.Close(); s.hooks.close(); s.wgBG.Wait() }()
 
 	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 3 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
@@ -283,4 +284,29 @@ func (m *Main) runKeys(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "API key for %s (shown once): %s\n", *mid, key)
 	return nil
+}
+
+// runExpiry marks orders whose CIP expired, every minute, and tells the
+// merchants.
+func (s *server) runExpiry(ctx context.Context) {
+	s.wgBG.Add(1)
+	go func() {
+		defer s.wgBG.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			orders, err := s.book.ExpireDue(time.Now())
+			if err != nil {
+				s.log.Error("order expiry", "err", err)
+			}
+			for _, o := range orders {
+				s.notify(o.Merchant, "order.status_changed", "", s.view(o, false))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
