@@ -118,6 +118,7 @@ func (s *server) consoleRoutes(r *gin.Engine) {
 	g.GET("/receipts/:id/image", s.consoleImage)
 	g.GET("/receipts/:id/audit.csv", s.auditCSV)
 	g.POST("/receipts/:id/action", s.consoleAction)
+	g.GET("/admin/backup", s.hotBackup)
 }
 
 // A pre-session CSRF token for the login form lives in its own cookie.
@@ -499,4 +500,20 @@ func (s *server) dashboard(c *gin.Context) {
 	}
 	s.render(c, http.StatusOK, "dashboard", map[string]any{"Counts": bars(counts, []string{matcher.Verified, matcher.NeedsReview, matcher.Rejected}),
 		"Reasons": bars(reasons, rk), "Oldest": old})
+}
+
+// hotBackup streams a consistent copy of the receipt index while the
+// service keeps running (bbolt Tx.WriteTo); admins only.
+func (s *server) hotBackup(c *gin.Context) {
+	if agentOf(c).Role != roleAdmin {
+		s.writeError(c, &constancia.Error{Code: "forbidden", Message: "only admins can download backups"})
+		return
+	}
+	c.Header("Content-Type", "application/octet-stream")
+	c.Header("Content-Disposition", "attachment; filename=index-"+time.Now().UTC().Format("20060102T150405Z")+".db")
+	c.Status(http.StatusOK)
+	if _, err := s.screener.keeper.Index.WriteTo(c.Writer); err != nil {
+		s.log.Error("hot backup failed", "err", err)
+	}
+	s.log.Info("hot backup", "by", agentOf(c).User)
 }

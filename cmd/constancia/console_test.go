@@ -7,6 +7,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,6 +165,24 @@ func TestConsole(t *testing.T) {
 	if !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(csvText, ",ana,approve,needs_review,verified (R-1),") {
 		t.Fatalf("audit export: %s", csvText)
 	}
+	// Hot backup while the service runs: admins only.
+	if st, _, _ := ana.get("/console/admin/backup"); st != 403 {
+		t.Fatalf("agent downloaded a backup: %d", st)
+	}
+	st, backup, _ := carol.get("/console/admin/backup")
+	if st != 200 {
+		t.Fatalf("admin backup: %d", st)
+	}
+	bp := filepath.Join(t.TempDir(), "b.db")
+	os.WriteFile(bp, []byte(backup), 0o600)
+	bix, err := storage.OpenIndex(bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bix.Check() != nil || bix.Count() != 1 {
+		t.Fatalf("backup: %d records, check %v", bix.Count(), bix.Check())
+	}
+	bix.Close()
 	if _, page, _ := ana.get("/console/?lang=zh"); !strings.Contains(page, "待审核") {
 		t.Fatal("no Chinese catalogue")
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/constancia/constancia"
 	"github.com/constancia/constancia/storage"
 )
 
@@ -142,6 +143,9 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 	}
 	ix, err := storage.OpenIndex(filepath.Join(c.Data, "index.db"))
 	if err != nil {
+		if constancia.ErrorCode(err) == constancia.EUNAVAILABLE {
+			return fmt.Errorf("%v: while the service runs, an admin downloads the same consistent copy from /console/admin/backup", err)
+		}
 		return err
 	}
 	defer ix.Close()
