@@ -69,7 +69,7 @@ func consoleFixture(t *testing.T) (*server, *httptest.Server, *storage.Record) {
 	data := t.TempDir()
 	t.Setenv("CONSTANCIA_API_KEY", testKey)
 	m := NewMain(io.Discard, io.Discard)
-	s, err := m.newServer(context.Background(), serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, Queue: 1, MaxUpload: 1 << 20,
+	s, err := m.newServer(context.Background(), serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, Queue: 1, MaxUpload: 15 << 20,
 		Store: storeConfig{Data: data, Retention: 4320 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)
