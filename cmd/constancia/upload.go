@@ -72,7 +72,11 @@ func (s *server) pageFor(o *matcher.Order) uploadPage {
 	if left > 0 {
 		tl = fmt.Sprintf("%s (en %dh %02dm)", tl, int(left.Hours()), int(left.Minutes())%60)
 	}
-	return uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: o.Open()}
+	p := uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: o.Open()}
+	if !o.Open() {
+		p.Class, p.Title, p.Message = "ok", "Pedido ya registrado", "Este pedido ya no espera una constancia."
+	}
+	return p
 }
 
 func (s *server) uploadPage(c *gin.Context) {
@@ -80,11 +84,7 @@ func (s *server) uploadPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p := s.pageFor(o)
-	if !o.Open() {
-		p.Class, p.Title, p.Message = "ok", "Pedido ya registrado", "Este pedido ya no espera una constancia."
-	}
-	s.renderUpload(c, http.StatusOK, p)
+	s.renderUpload(c, http.StatusOK, s.pageFor(o))
 }
 
 // retakeTips tells a buyer how to fix each quality problem.
@@ -108,7 +108,6 @@ func (s *server) uploadPost(c *gin.Context) {
 	}
 	p := s.pageFor(o)
 	if !o.Open() {
-		p.Class, p.Title, p.Message = "ok", "Pedido ya registrado", "Este pedido ya no espera una constancia."
 		s.renderUpload(c, http.StatusOK, p)
 		return
 	}
