@@ -803,7 +803,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 		res.Confidence["paid_at"] = c
 		res.Boxes["paid_at"] = v.box
-	} else if t, ok := dayFromPrintStamp(labels, values, pick(rTime)); ok {
+	} else if t, ok := dayFromPrintStamp(labels, values, paymentTime(pick(rTime), pick(rDate))); ok {
 		// The payment date is unreadable but its time is not, and the
 		// ticket's print stamp follows within two hours: same day.
 		res.Fields.PaidAt, res.Fields.TimeShown = t.date, map[bool]string{true: "second", false: "minute"}[t.secs]
@@ -898,4 +898,16 @@ func dayFromPrintStamp(labels, values []*item, hora *item) (*item, bool) {
 		}
 	}
 	return nil, false
+}
+
+// paymentTime is the label holding the payment time: "Hora", or "Fecha"
+// when its date was unreadable and it paired with the time beside it.
+func paymentTime(hora, fecha *item) *item {
+	if hora != nil {
+		return hora
+	}
+	if fecha != nil && fecha.pair.kind == kTime {
+		return fecha
+	}
+	return nil
 }

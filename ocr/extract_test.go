@@ -137,6 +137,10 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "IMPORTE:"}, {28, "S/ 145.58"}},
 			[]cell{{0, "IMPRESO: 04/09/2026 07:50:44"}},
 		), want{"", "", "145.58", "PEN", "2026-09-04T07:49:56-05:00"}},
+		{"payment date misread (month 00): day from the print stamp", layout(
+			[]cell{{0, "FECHA: 27/00/2026 HORA: 06:38:25"}},
+			[]cell{{0, "IMPRESO: 27/09/2026 06:39:10"}},
+		), want{"", "", "", "", "2026-09-27T06:38:25-05:00"}},
 		{"print stamp hours later is not the payment day", layout(
 			[]cell{{0, "FECHA: A HORA: 07:49:56"}},
 			[]cell{{0, "IMPRESO: 05/09/2026 11:50:44"}},
