@@ -293,18 +293,13 @@ func (s *serviceDB) auditLog(id string) ([]auditEntry, []string, error) {
 
 // runAgents: constancia agents add|disable|reset
 func (m *Main) runAgents(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "disable" && args[0] != "reset") {
-		return usageError{"usage: constancia agents add --user U [--role agent|admin] | agents disable --user U | agents reset --user U   (password from CONSTANCIA_AGENT_PASSWORD or standard input; service stopped)"}
-	}
-	fs := flag.NewFlagSet("agents", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
-	user := fs.String("user", "", "agent user name")
-	role := fs.String("role", "", "agent or admin")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	svc, err := openServiceDBIn(*data)
+	var user, role *string
+	_, svc, err := m.serviceCommand("agents", args, []string{"add", "disable", "reset"},
+		"constancia agents add --user U [--role agent|admin] | agents disable --user U | agents reset --user U   (password from CONSTANCIA_AGENT_PASSWORD or standard input; service stopped)",
+		func(fs *flag.FlagSet) {
+			user = fs.String("user", "", "agent user name")
+			role = fs.String("role", "", "agent or admin")
+		})
 	if err != nil {
 		return err
 	}

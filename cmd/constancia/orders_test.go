@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestOrdersSettlementsReport(t *testing.T) {
@@ -61,6 +62,51 @@ func TestOrdersSettlementsReport(t *testing.T) {
 		t.Fatalf("second row: %v", rows[2])
 	}
 	for _, bad := range [][]string{{"report", "--data", data}, {"report", "--data", data, "--from", "2026-11-21", "--to", "2026-11-20"}, {"orders"}, {"settlements", "import"}} {
+		if _, _, err := runMain(t, bad...); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+// TestManagementCommands runs merchants, keys and agents as an operator
+// would, with the service stopped.
+func TestManagementCommands(t *testing.T) {
+	data := t.TempDir()
+	out, _, err := runMain(t, "merchants", "add", "--data", data, "--id", "shop2", "--name", "Tienda Dos", "--webhook-url", "https://example.test/hook")
+	if err != nil || !strings.Contains(out, "API key (shown once): ck_") || !strings.Contains(out, "webhook signing secret: whsec_") {
+		t.Fatalf("merchants add: %v %s", err, out)
+	}
+	if out, _, _ := runMain(t, "merchants", "list", "--data", data); !strings.Contains(out, "shop2\tTienda Dos") {
+		t.Fatalf("merchants list: %s", out)
+	}
+	out, _, err = runMain(t, "keys", "add", "--data", data, "--merchant", "shop2")
+	key := strings.TrimSpace(out[strings.LastIndex(out, " ")+1:])
+	if err != nil || !strings.HasPrefix(key, "ck_") {
+		t.Fatalf("keys add: %v %s", err, out)
+	}
+	if _, _, err := runMain(t, "keys", "revoke", "--data", data, key); err != nil {
+		t.Fatalf("keys revoke: %v", err)
+	}
+	if _, _, err := runMain(t, "keys", "revoke", "--data", data, key); err == nil {
+		t.Fatal("revoking a revoked key succeeded")
+	}
+	t.Setenv("CONSTANCIA_AGENT_PASSWORD", "correct-horse-eve")
+	if _, _, err := runMain(t, "agents", "add", "--data", data, "--user", "eve", "--role", "admin"); err != nil {
+		t.Fatalf("agents add: %v", err)
+	}
+	if _, _, err := runMain(t, "agents", "disable", "--data", data, "--user", "eve"); err != nil {
+		t.Fatalf("agents disable: %v", err)
+	}
+	svc, err := openServiceDBIn(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, lerr := svc.login("eve", "correct-horse-eve", time.Now())
+	svc.Close()
+	if lerr == nil {
+		t.Fatal("a disabled agent signed in")
+	}
+	for _, bad := range [][]string{{"merchants"}, {"merchants", "drop"}, {"keys", "rotate"}, {"agents", "promote"}, {"merchants", "add", "--data", data, "--id", "bad id!", "--name", "x"}} {
 		if _, _, err := runMain(t, bad...); err == nil {
 			t.Errorf("%v: no error", bad)
 		}

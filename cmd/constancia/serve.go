@@ -189,19 +189,14 @@ func (m *Main) firstStart(svc *serviceDB) error {
 
 // runMerchants: constancia merchants add --id ID --name NAME | list
 func (m *Main) runMerchants(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "set-webhook") {
-		return usageError{"usage: constancia merchants add --id ID --name NAME [--webhook-url URL] | merchants set-webhook --id ID --webhook-url URL | merchants list   (with the service stopped)"}
-	}
-	fs := flag.NewFlagSet("merchants", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
-	id := fs.String("id", "", "merchant id (letters, digits, - and _)")
-	name := fs.String("name", "", "merchant name shown to buyers")
-	hook := fs.String("webhook-url", "", "URL that receives signed webhooks")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	svc, err := openServiceDBIn(*data)
+	var id, name, hook *string
+	_, svc, err := m.serviceCommand("merchants", args, []string{"add", "list", "set-webhook"},
+		"constancia merchants add --id ID --name NAME [--webhook-url URL] | merchants set-webhook --id ID --webhook-url URL | merchants list   (with the service stopped)",
+		func(fs *flag.FlagSet) {
+			id = fs.String("id", "", "merchant id (letters, digits, - and _)")
+			name = fs.String("name", "", "merchant name shown to buyers")
+			hook = fs.String("webhook-url", "", "URL that receives signed webhooks")
+		})
 	if err != nil {
 		return err
 	}
@@ -253,17 +248,10 @@ func validID(s string) bool {
 
 // runKeys: constancia keys add --merchant ID | keys revoke KEY
 func (m *Main) runKeys(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "revoke") {
-		return usageError{"usage: constancia keys add --merchant ID | constancia keys revoke KEY   (with the service stopped)"}
-	}
-	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
-	mid := fs.String("merchant", "default", "merchant id")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	svc, err := openServiceDBIn(*data)
+	var mid *string
+	fs, svc, err := m.serviceCommand("keys", args, []string{"add", "revoke"},
+		"constancia keys add --merchant ID | constancia keys revoke KEY   (with the service stopped)",
+		func(fs *flag.FlagSet) { mid = fs.String("merchant", "default", "merchant id") })
 	if err != nil {
 		return err
 	}

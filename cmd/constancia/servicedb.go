@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -62,6 +64,25 @@ func openServiceDB(path string) (*serviceDB, error) {
 }
 
 func (s *serviceDB) Close() error { return s.db.Close() }
+
+// serviceCommand is the prologue of the management commands (merchants,
+// keys, agents): args[0] must be one of verbs; flags are the command's own,
+// defined by define, plus --data; the service database is opened (the
+// service must be stopped: bbolt allows one process). The caller closes it.
+func (m *Main) serviceCommand(name string, args, verbs []string, usage string, define func(fs *flag.FlagSet)) (*flag.FlagSet, *serviceDB, error) {
+	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
+		return nil, nil, usageError{"usage: " + usage}
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
+	define(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return nil, nil, err
+	}
+	svc, err := openServiceDBIn(*data)
+	return fs, svc, err
+}
 
 // openServiceDBIn opens data/service.db, creating the directory if needed
 // (for the management commands, with the service stopped).
