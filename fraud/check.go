@@ -46,6 +46,7 @@ type Evidence struct {
 	Hashes            Hashes
 	Fields            map[string]string // as in scan: cip, operation, amount, currency, paid_at
 	Data              []byte            // the file, for metadata checks (may be nil)
+	Pixels            []Reason          // single-image forensics (Inspect), run before the check
 }
 
 // Reason is one piece of evidence behind a finding, for the support agent.
@@ -151,6 +152,11 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	if sw := editorTrace(e.Data); sw != "" {
 		f.flag(FlagSuspiciousMetadata)
 		f.Reasons = append(f.Reasons, Reason{Code: FlagSuspiciousMetadata, Layer: "metadata", Detail: "the file was saved by " + sw})
+	}
+	// Layer 0b: the field's pixels stand out from the rest of the voucher.
+	for _, r := range e.Pixels {
+		f.flag(r.Code)
+		f.Reasons = append(f.Reasons, r)
 	}
 	// Layer 1: the very same bytes.
 	same, err := c.ix.BySHA256(e.SHA256)

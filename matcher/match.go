@@ -34,6 +34,7 @@ const (
 	ReasonDuplicate       = "duplicate"
 	ReasonEdited          = "edited"
 	ReasonSuspiciousImage = "suspicious_metadata"
+	ReasonSuspiciousPixel = "suspicious_pixels"
 	ReasonPoorImage       = "poor_image"
 )
 
@@ -75,6 +76,10 @@ type Voucher struct {
 	PaidAt      time.Time
 	Confidence  map[string]float64
 	Flags       []string // fraud flags
+	// DuplicateOf is the earlier receipt a duplicate or edit was found
+	// against. An edit seen in the image alone has none: a person looks
+	// rather than the voucher being rejected on pixel evidence.
+	DuplicateOf string
 	Quality     []string
 }
 
@@ -167,11 +172,11 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 		switch f {
 		case ReasonDuplicate, ReasonEdited:
 			d.Reasons = append(d.Reasons, f)
-		case ReasonSuspiciousImage:
+		case ReasonSuspiciousImage, ReasonSuspiciousPixel:
 			d.Reasons = append(d.Reasons, f)
 		}
 	}
-	if hasAny(d.Reasons, ReasonDuplicate, ReasonEdited) {
+	if hasAny(d.Reasons, ReasonDuplicate) || (hasAny(d.Reasons, ReasonEdited) && v.DuplicateOf != "") {
 		if len(d.Candidates) > 0 {
 			d.OrderID = d.Candidates[0].OrderID
 		}

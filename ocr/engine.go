@@ -196,7 +196,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		return nil, constancia.Wrap(err, constancia.EINTERNAL, "ocr failed")
 	}
 	res = extract(words, prep.Image.Rect)
-	res.Prep, res.Words = prep, words
+	res.Prep, res.Words, res.Upload = prep, words, img
 	// Pass 2, only when a key field is missing or weak: layout analysis on
 	// a linear-contrast page, merged field by field.
 	if res.weak() {
@@ -205,7 +205,11 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		prep2 := Preprocess(img, cfg2)
 		words2, err := recognize(c, prep2.Image, gosseract.PSM_AUTO)
 		if err == nil {
-			res.merge(extract(words2, prep2.Image.Rect))
+			res2 := extract(words2, prep2.Image.Rect)
+			for k, b := range res2.Boxes {
+				res2.Boxes[k] = prep.reframe(prep2, b)
+			}
+			res.merge(res2)
 		}
 	}
 	res.Quality = assessQuality(prep, res)

@@ -57,6 +57,7 @@ type Result struct {
 	Quality    []string                   // reasons a buyer can act on: blurry, too_dark, too_small, no_document, unreadable
 	Words      []Word
 	Prep       *Prepared
+	Upload     image.Image // the decoded, oriented upload (for forensics)
 	Format     string
 	Elapsed    time.Duration
 }

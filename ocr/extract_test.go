@@ -2,6 +2,8 @@ package ocr
 
 import (
 	"image"
+	"image/color"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +261,47 @@ func TestToUploadInvertsPreprocessing(t *testing.T) {
 	wc := image.Pt((want.Min.X+want.Max.X)/2, (want.Min.Y+want.Max.Y)/2)
 	if abs(gc.X-wc.X) > 3 || abs(gc.Y-wc.Y) > 3 || !got.Inset(-12).Overlaps(want) || got.Dx() < want.Dx()-4 {
 		t.Fatalf("mapped %v, want about %v", got, want)
+	}
+}
+
+func TestPointMappingsAndSample(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for i := range src.Pix {
+		src.Pix[i] = 255
+	}
+	for y := 100; y < 120; y++ {
+		for x := 150; x < 250; x++ {
+			src.Set(x, y, color.RGBA{0, 0, 200, 255}) // a blue bar
+		}
+	}
+	p := &Prepared{Doc: image.Rect(40, 30, 360, 270), Scale: 2, Angle: 8, preRotW: 640, preRotH: 480}
+	p.Image = rotate(image.NewGray(image.Rect(0, 0, 640, 480)), p.Angle, 255)
+	for _, pt := range [][2]float64{{0, 0}, {123.5, 77}, {639, 479}} {
+		ux, uy := p.UploadPoint(pt[0], pt[1])
+		x, y := p.ImagePoint(ux, uy)
+		if math.Abs(x-pt[0]) > 1e-6 || math.Abs(y-pt[1]) > 1e-6 {
+			t.Fatalf("ImagePoint(UploadPoint(%v)) = %.3f,%.3f", pt, x, y)
+		}
+	}
+	// The bar's centre, sampled through the mapping, is blue; a point far
+	// from it is white.
+	cx, cy := p.ImagePoint(200, 110)
+	s := p.Sample(src, image.Rect(int(cx)-2, int(cy)-2, int(cx)+2, int(cy)+2))
+	if c := s.RGBAAt(2, 2); c.B < 150 || c.R > 60 {
+		t.Fatalf("sampled bar centre = %v, want blue", c)
+	}
+	wx, wy := p.ImagePoint(80, 250)
+	s = p.Sample(src, image.Rect(int(wx), int(wy), int(wx)+2, int(wy)+2))
+	if c := s.RGBAAt(0, 0); c.R < 250 || c.B < 250 {
+		t.Fatalf("sampled background = %v, want white", c)
+	}
+	// A box reframed between two preparations keeps its upload position.
+	q := &Prepared{Doc: p.Doc, Scale: 1.5, Angle: 5, preRotW: 480, preRotH: 360}
+	q.Image = rotate(image.NewGray(image.Rect(0, 0, 480, 360)), q.Angle, 255)
+	qx, qy := q.ImagePoint(200, 110)
+	r := p.reframe(q, image.Rect(int(qx)-30, int(qy)-6, int(qx)+30, int(qy)+6))
+	ux, uy := p.UploadPoint(float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2)
+	if math.Abs(ux-200) > 1.5 || math.Abs(uy-110) > 1.5 || r.Dx() < 78 || r.Dx() > 82 {
+		t.Fatalf("reframed box %v maps to %.1f,%.1f (want 200,110, width 80)", r, ux, uy)
 	}
 }

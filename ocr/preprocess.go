@@ -2,6 +2,7 @@ package ocr
 
 import (
 	"image"
+	"image/color"
 	"math"
 )
 
@@ -43,6 +44,103 @@ func (p *Prepared) ToUpload(r image.Rectangle) image.Rectangle {
 		}
 	}
 	return out
+}
+
+// UploadPoint maps a point of Image to the (oriented) upload's pixels.
+func (p *Prepared) UploadPoint(x, y float64) (float64, float64) {
+	th := p.Angle * math.Pi / 180
+	c, s := math.Cos(th), math.Sin(th)
+	dx, dy := x-float64(p.Image.Rect.Dx())/2, y-float64(p.Image.Rect.Dy())/2
+	ux := c*dx - s*dy + float64(p.preRotW)/2
+	uy := s*dx + c*dy + float64(p.preRotH)/2
+	return float64(p.Doc.Min.X) + ux/p.Scale, float64(p.Doc.Min.Y) + uy/p.Scale
+}
+
+// ImagePoint maps a point of the upload to Image: the inverse of UploadPoint.
+func (p *Prepared) ImagePoint(ux, uy float64) (float64, float64) {
+	th := p.Angle * math.Pi / 180
+	c, s := math.Cos(th), math.Sin(th)
+	x := (ux-float64(p.Doc.Min.X))*p.Scale - float64(p.preRotW)/2
+	y := (uy-float64(p.Doc.Min.Y))*p.Scale - float64(p.preRotH)/2
+	return c*x + s*y + float64(p.Image.Rect.Dx())/2, -s*x + c*y + float64(p.Image.Rect.Dy())/2
+}
+
+// reframe maps a rectangle of from.Image into p.Image, keeping its centre
+// and scaling its size, so boxes read on two preparations of one upload
+// share p's frame.
+func (p *Prepared) reframe(from *Prepared, r image.Rectangle) image.Rectangle {
+	ux, uy := from.UploadPoint(float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2)
+	cx, cy := p.ImagePoint(ux, uy)
+	k := p.Scale / from.Scale
+	hw, hh := float64(r.Dx())*k/2, float64(r.Dy())*k/2
+	return image.Rect(int(cx-hw+0.5), int(cy-hh+0.5), int(cx+hw+0.5), int(cy+hh+0.5))
+}
+
+// Sample returns the part r of Image as it is in the upload img, in
+// colour: each pixel of r is sampled (bilinear) from img, so the crop is
+// deskewed and at reading scale but keeps the upload's ink and noise.
+func (p *Prepared) Sample(img image.Image, r image.Rectangle) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, max(r.Dx(), 0), max(r.Dy(), 0)))
+	b := img.Bounds()
+	get := rgbAt(img)
+	at := func(x, y int) (float64, float64, float64) {
+		return get(min(max(x, b.Min.X), b.Max.X-1), min(max(y, b.Min.Y), b.Max.Y-1))
+	}
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			ux, uy := p.UploadPoint(float64(r.Min.X+x)+0.5, float64(r.Min.Y+y)+0.5)
+			ux, uy = ux-0.5, uy-0.5
+			x0, y0 := int(math.Floor(ux)), int(math.Floor(uy))
+			fx, fy := ux-float64(x0), uy-float64(y0)
+			r00, g00, b00 := at(x0, y0)
+			r10, g10, b10 := at(x0+1, y0)
+			r01, g01, b01 := at(x0, y0+1)
+			r11, g11, b11 := at(x0+1, y0+1)
+			mix := func(a, b, c, d float64) uint8 {
+				v := (a*(1-fx)+b*fx)*(1-fy) + (c*(1-fx)+d*fx)*fy
+				return uint8(min(max(v+0.5, 0), 255))
+			}
+			i := out.PixOffset(x, y)
+			out.Pix[i] = mix(r00, r10, r01, r11)
+			out.Pix[i+1] = mix(g00, g10, g01, g11)
+			out.Pix[i+2] = mix(b00, b10, b01, b11)
+			out.Pix[i+3] = 255
+		}
+	}
+	return out
+}
+
+// rgbAt returns a reader of img's pixels as 0–255 RGB that avoids the
+// per-pixel allocation of image.Image.At for the decoders' usual types.
+func rgbAt(img image.Image) func(x, y int) (float64, float64, float64) {
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return func(x, y int) (float64, float64, float64) {
+			yi, ci := m.YOffset(x, y), m.COffset(x, y)
+			r, g, b := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			return float64(r), float64(g), float64(b)
+		}
+	case *image.Gray:
+		return func(x, y int) (float64, float64, float64) {
+			v := float64(m.Pix[m.PixOffset(x, y)])
+			return v, v, v
+		}
+	case *image.RGBA:
+		return func(x, y int) (float64, float64, float64) {
+			i := m.PixOffset(x, y)
+			return float64(m.Pix[i]), float64(m.Pix[i+1]), float64(m.Pix[i+2])
+		}
+	case *image.NRGBA:
+		return func(x, y int) (float64, float64, float64) {
+			i := m.PixOffset(x, y)
+			a := float64(m.Pix[i+3]) / 255
+			return float64(m.Pix[i]) * a, float64(m.Pix[i+1]) * a, float64(m.Pix[i+2]) * a
+		}
+	}
+	return func(x, y int) (float64, float64, float64) {
+		r, g, b, _ := img.At(x, y).RGBA()
+		return float64(r >> 8), float64(g >> 8), float64(b >> 8)
+	}
 }
 
 // PrepConfig tunes preprocessing. The zero value uses the measured defaults.

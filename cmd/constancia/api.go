@@ -205,7 +205,7 @@ func (s *server) verifyVoucher(ctx context.Context, id, merchantID, orderID stri
 		return nil, err
 	}
 	s.metrics.ocr.Observe(time.Since(start).Seconds())
-	rec, finding, err := s.screener.screen(ctx, id, merchantID, orderID, data, res)
+	rec, finding, err := s.screener.screen(ctx, id, merchantID, orderID, data, res, inspectPixels(res))
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (s *server) verifyVoucher(ctx context.Context, id, merchantID, orderID stri
 	}
 	f := res.Fields
 	v := matcher.Voucher{Merchant: merchantID, OrderID: orderID, CIP: f.CIP, AmountCents: f.AmountCents, HasAmount: f.HasAmount,
-		Currency: f.Currency, PaidAt: f.PaidAt, Confidence: res.Confidence, Flags: finding.Flags, Quality: res.Quality}
+		Currency: f.Currency, PaidAt: f.PaidAt, Confidence: res.Confidence, Flags: finding.Flags, DuplicateOf: finding.DuplicateOf, Quality: res.Quality}
 	d := s.book.Match(v, s.book.Policy(merchantID))
 	if _, err := s.book.Apply(d, merchantID, rec.ID); err != nil && constancia.ErrorCode(err) != constancia.ECONFLICT {
 		return nil, err

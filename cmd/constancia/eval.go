@@ -84,7 +84,7 @@ func (m *Main) evaluate(ctx context.Context, labels map[string]label, dir string
 	rep := evalReport{Hits: map[string]int{}}
 	var lat []time.Duration
 	start := time.Now()
-	err = readAll(ctx, eng, files, func(s scanned) error {
+	err = readAll(ctx, eng, files, false, func(s scanned) error {
 		l := labels[filepath.Base(s.path)]
 		rep.N++
 		lat = append(lat, time.Duration(s.ms)*time.Millisecond)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/constancia/constancia"
+	"github.com/constancia/constancia/fraud"
 	"github.com/constancia/constancia/ocr"
 )
 
@@ -101,13 +102,15 @@ type scanned struct {
 	path string
 	data []byte
 	res  *ocr.Result
+	pix  []fraud.Reason // single-image forensics, when asked for
 	err  error
 	ms   int64
 }
 
 // readAll OCRs files with the engine's workers and calls emit for each in
 // input order, as soon as it and all before it are done.
-func readAll(ctx context.Context, eng *ocr.Engine, files []string, emit func(scanned) error) error {
+// With inspect, each worker also runs single-image forensics on what it read.
+func readAll(ctx context.Context, eng *ocr.Engine, files []string, inspect bool, emit func(scanned) error) error {
 	results := make([]chan scanned, len(files))
 	for i := range results {
 		results[i] = make(chan scanned, 1)
@@ -129,6 +132,9 @@ func readAll(ctx context.Context, eng *ocr.Engine, files []string, emit func(sca
 					if err == nil {
 						s.data = data
 						s.res, err = eng.Read(ctx, data)
+						if err == nil && inspect {
+							s.pix = inspectPixels(s.res)
+						}
 					}
 				}
 				s.err = err
@@ -205,7 +211,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 	}
 	defer eng.Close()
 	enc := json.NewEncoder(m.Stdout)
-	return readAll(ctx, eng, files, func(s scanned) error {
+	return readAll(ctx, eng, files, true, func(s scanned) error {
 		line := scanLine{File: filepath.Base(s.path), Fields: map[string]string{}, Confidence: map[string]float64{},
 			Quality: []string{}, Flags: []string{}, MS: s.ms}
 		if s.err != nil {
@@ -214,7 +220,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 			line.Fields = fieldMap(s.res.Fields)
 			line.Confidence = roundConf(s.res.Confidence)
 			line.Quality = append(line.Quality, s.res.Quality...)
-			rec, f, err := sc.screen(ctx, "", "scan", "", s.data, s.res)
+			rec, f, err := sc.screen(ctx, "", "scan", "", s.data, s.res, s.pix)
 			if err != nil {
 				return err
 			}
@@ -224,6 +230,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 				line.DuplicateOf = &name
 			}
 			sc.names[rec.ID] = line.File
+			studyForensics(line.File, s.res)
 		}
 		if *dump != "" && s.res != nil {
 			if err := dumpDebug(*dump, s.path, s.res); err != nil {

@@ -40,7 +40,9 @@ var contentTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "
 // screen runs the fraud checks for one upload and stores it with its
 // findings, returning the stored record. A retry (the same voucher again
 // for the same order) stores nothing and returns the earlier record.
-func (s *screener) screen(ctx context.Context, id, merchant, order string, data []byte, res *ocr.Result) (*storage.Record, fraud.Finding, error) {
+// pix is the single-image forensics of the upload (inspectPixels), which
+// callers run before, outside the lock.
+func (s *screener) screen(ctx context.Context, id, merchant, order string, data []byte, res *ocr.Result, pix []fraud.Reason) (*storage.Record, fraud.Finding, error) {
 	sum := sha256.Sum256(data)
 	hs, err := fraud.HashImage(res.Prep.Image)
 	if err != nil {
@@ -49,7 +51,7 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 	fields := fieldMap(res.Fields)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Data: data})
+	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Data: data, Pixels: pix})
 	if err != nil {
 		return nil, f, err
 	}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"image"
+	"os"
+	"unicode"
+
+	"github.com/constancia/constancia/fraud"
+	"github.com/constancia/constancia/ocr"
+)
+
+// valueRegions lists, in upload pixels, the words of the voucher, the
+// ones that carry a field read tagged with its name: forensics compares
+// each field's words with the rest.
+func valueRegions(res *ocr.Result) []fraud.Region {
+	if res == nil || res.Prep == nil || res.Upload == nil {
+		return nil
+	}
+	var out []fraud.Region
+	for _, w := range res.Words {
+		digits, alnum := 0, 0
+		for _, r := range w.Text {
+			if unicode.IsDigit(r) {
+				digits++
+			}
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				alnum++
+			}
+		}
+		if alnum < 2 {
+			continue
+		}
+		field := ""
+		if digits >= 2 {
+			for _, k := range []string{"cip", "operation", "amount", "paid_at"} {
+				if b, ok := res.Boxes[k]; ok && overlapFrac(w.Box, b) > 0.5 {
+					field = k
+					break
+				}
+			}
+		}
+		// Peers must be well read; a field's own words are kept however
+		// they read (edited digits often read worse).
+		if field == "" && w.Conf < 0.5 {
+			continue
+		}
+		out = append(out, region(res, field, w.Text, w.Box))
+	}
+	return out
+}
+
+// overlapFrac is the fraction of a's area inside b.
+func overlapFrac(a, b image.Rectangle) float64 {
+	i := a.Intersect(b)
+	if a.Empty() || i.Empty() {
+		return 0
+	}
+	return float64(i.Dx()*i.Dy()) / float64(a.Dx()*a.Dy())
+}
+
+// inspectPixels runs single-image forensics on a read upload.
+func inspectPixels(res *ocr.Result) []fraud.Reason {
+	if res == nil || res.Upload == nil {
+		return nil
+	}
+	return fraud.Inspect(valueRegions(res), fraud.DefaultForensics)
+}
+
+// region is the value at box b of the prepared page, with a margin of
+// background around it.
+func region(res *ocr.Result, field, text string, b image.Rectangle) fraud.Region {
+	m := max(2, b.Dy()/4)
+	pb := b.Inset(-m).Intersect(res.Prep.Image.Rect)
+	return fraud.Region{Field: field, Text: text, Box: res.Prep.ToUpload(b), Crop: res.Prep.Sample(res.Upload, pb)}
+}
+
+// studyForensics appends the traits of one upload to the file named by
+// CONSTANCIA_FORENSICS_DUMP (a development aid for calibrating thresholds).
+func studyForensics(file string, res *ocr.Result) {
+	path := os.Getenv("CONSTANCIA_FORENSICS_DUMP")
+	if path == "" || res == nil || res.Upload == nil {
+		return
+	}
+	type row struct {
+		File   string         `json:"file"`
+		Traits []fraud.Traits `json:"traits"`
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	json.NewEncoder(f).Encode(row{File: file, Traits: fraud.Measure(valueRegions(res))})
+}

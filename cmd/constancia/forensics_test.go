@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/constancia/constancia/assets"
+	"github.com/constancia/constancia/ocr"
+	"github.com/constancia/constancia/ocr/synth"
+)
+
+// pasteAmount imitates a hasty editor on a phone photo: a box of paper
+// colour over the amount the reader found, and new digits typed on top,
+// crisp, in the photo's own pixels.
+func pasteAmount(t *testing.T, data []byte, text string) []byte {
+	t.Helper()
+	eng, err := ocr.NewEngine(ocr.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	res, err := eng.Read(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := res.Boxes["amount"]
+	if !ok {
+		t.Fatal("the reader found no amount to edit")
+	}
+	box := res.Prep.ToUpload(b).Inset(-2)
+	img := image.NewRGBA(res.Upload.Bounds())
+	draw.Draw(img, img.Rect, res.Upload, img.Rect.Min, draw.Src)
+	paper := img.RGBAAt(box.Min.X, box.Min.Y-3)
+	draw.Draw(img, box, image.NewUniform(paper), image.Point{}, draw.Src)
+	fb, err := assets.Fonts.ReadFile("fonts/DejaVuSansMono.ttf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := opentype.Parse(fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: float64(box.Dy()) * 0.9, DPI: 72})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &font.Drawer{Dst: img, Src: image.NewUniform(color.RGBA{25, 25, 25, 255}), Face: face,
+		Dot: fixed.P(box.Max.X-font.MeasureString(face, text).Ceil(), box.Max.Y-box.Dy()/6)}
+	d.DrawString(text)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 88}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestScanFlagsPixelEdit: an amount typed onto a photo whose original was
+// never uploaded is caught from its own pixels; the untouched photo is not.
+func TestScanFlagsPixelEdit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	for _, seed := range []uint64{5, 6} {
+		v := synth.Random(seed, 2)
+		v.Template = "thermal"
+		orig, err := synth.Render(&v, synth.Options{Seed: seed, Photo: true, Blur: 1.2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := pasteAmount(t, orig, "1999.00")
+		for _, tc := range []struct {
+			name string
+			data []byte
+			want string
+		}{{"original.jpg", orig, ""}, {"edited.jpg", edited, "edited"}} {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, tc.name), tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := runMain(t, "scan", "--jsonl", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Flags []string `json:"flags"`
+			}
+			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if flags := strings.Join(got.Flags, ","); flags != tc.want {
+				t.Errorf("seed %d %s: flags %q, want %q", seed, tc.name, flags, tc.want)
+			}
+		}
+	}
+}

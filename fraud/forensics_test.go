@@ -1,0 +1,172 @@
+package fraud_test
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/constancia/constancia/assets"
+	"github.com/constancia/constancia/fraud"
+)
+
+// ink is how a word was put on the page.
+type ink struct {
+	c     color.RGBA
+	blur  int     // box-blur radius: a photo's softness
+	noise float64 // paper noise amplitude
+}
+
+var (
+	photoInk = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 6}
+	pasted   = ink{c: color.RGBA{40, 40, 40, 255}, blur: 0, noise: 6}    // drawn onto the photo's pixels: crisp
+	blueInk  = ink{c: color.RGBA{20, 30, 90, 255}, blur: 1, noise: 6}    // another pen
+	cleanBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0}    // a flat patch over noisy paper
+	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}   // a patch from a noisier picture
+	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6} // faded thermal print
+	blackInk = ink{c: color.RGBA{0, 0, 0, 255}, blur: 1, noise: 6}       // fresh black over faded print
+	mono     = mustFace()
+)
+
+func mustFace() font.Face {
+	b, err := assets.Fonts.ReadFile("fonts/DejaVuSansMono.ttf")
+	if err != nil {
+		panic(err)
+	}
+	f, err := opentype.Parse(b)
+	if err != nil {
+		panic(err)
+	}
+	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 28, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err)
+	}
+	return fc
+}
+
+// word renders text as a photographed word crop with a margin of paper.
+func word(r *rand.Rand, text string, k ink) image.Image {
+	w := font.MeasureString(mono, text).Ceil() + 16
+	img := image.NewRGBA(image.Rect(0, 0, w, 40))
+	draw.Draw(img, img.Rect, image.NewUniform(color.RGBA{235, 232, 225, 255}), image.Point{}, draw.Src)
+	d := &font.Drawer{Dst: img, Src: image.NewUniform(k.c), Face: mono, Dot: fixed.P(8, 30)}
+	d.DrawString(text)
+	out := image.NewRGBA(img.Rect)
+	for y := 0; y < 40; y++ {
+		for x := 0; x < w; x++ {
+			var s [3]int
+			n := 0
+			for dy := -k.blur; dy <= k.blur; dy++ {
+				for dx := -k.blur; dx <= k.blur; dx++ {
+					c := img.RGBAAt(min(max(x+dx, 0), w-1), min(max(y+dy, 0), 39))
+					s[0], s[1], s[2] = s[0]+int(c.R), s[1]+int(c.G), s[2]+int(c.B)
+					n++
+				}
+			}
+			nz := (r.Float64()*2 - 1) * k.noise
+			px := func(v int) uint8 { return uint8(min(max(float64(v)/float64(n)+nz, 0), 255)) }
+			out.SetRGBA(x, y, color.RGBA{px(s[0]), px(s[1]), px(s[2]), 255})
+		}
+	}
+	return out
+}
+
+// voucher returns the regions of a voucher whose amount was put on the
+// page with amount and every other word with peers.
+func voucher(seed uint64, peers, amount ink) []fraud.Region {
+	r := rand.New(rand.NewPCG(seed, 7))
+	words := []string{"20100123456", "CIP", "73488329", "Operacion", "004512", "21/11/2026", "18:42:07", "Agente", "KASNET", "Terminal", "88123", "S/", "2.00", "151.90"}
+	var out []fraud.Region
+	for i, w := range words {
+		field := ""
+		switch w {
+		case "73488329":
+			field = "cip"
+		case "004512":
+			field = "operation"
+		}
+		out = append(out, fraud.Region{Field: field, Text: w, Box: image.Rect(0, i*40, 200, i*40+40), Crop: word(r, w, peers)})
+	}
+	out = append(out, fraud.Region{Field: "amount", Text: "149.90", Box: image.Rect(0, 600, 200, 640), Crop: word(r, "149.90", amount)})
+	return out
+}
+
+func TestInspect(t *testing.T) {
+	tests := []struct {
+		name          string
+		peers, amount ink
+		code          string // "" for no finding on the amount
+		detail        string
+	}{
+		{"consistent voucher", photoInk, photoInk, "", ""},
+		{"consistent faded voucher", fadedInk, fadedInk, "", ""},
+		{"digits pasted onto the photo", photoInk, pasted, fraud.FlagEdited, "sharp"},
+		{"another ink colour", photoInk, blueInk, fraud.FlagEdited, "colour"},
+		{"a patch from a noisier picture", photoInk, noisyBox, fraud.FlagEdited, "noisy"},
+		{"black digits on a faded print", fadedInk, blackInk, fraud.FlagEdited, "darker"},
+		{"a flat patch (less noise is not evidence)", photoInk, cleanBox, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 3; seed++ {
+				rs := fraud.Inspect(voucher(seed, tc.peers, tc.amount), fraud.DefaultForensics)
+				var got *fraud.Reason
+				for i := range rs {
+					if rs[i].Field != "amount" {
+						t.Fatalf("seed %d: unexpected finding on %s: %+v", seed, rs[i].Field, rs[i])
+					}
+					got = &rs[i]
+				}
+				switch {
+				case tc.code == "" && got != nil && got.Code == fraud.FlagEdited:
+					t.Fatalf("seed %d: flagged a consistent amount: %+v", seed, *got)
+				case tc.code != "" && got == nil:
+					t.Fatalf("seed %d: no finding, want %s", seed, tc.code)
+				case tc.code != "" && (got.Code != tc.code || got.Layer != "pixels" || !strings.Contains(got.Detail, tc.detail)):
+					t.Fatalf("seed %d: got %+v, want %s mentioning %q", seed, *got, tc.code, tc.detail)
+				}
+			}
+		})
+	}
+}
+
+func TestInspectNeedsPeers(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	// A lone crisp field with two peers: too little to compare with.
+	rs := fraud.Inspect([]fraud.Region{
+		{Field: "amount", Text: "149.90", Crop: word(r, "149.90", pasted)},
+		{Text: "2.00", Crop: word(r, "2.00", photoInk)},
+		{Text: "151.90", Crop: word(r, "151.90", photoInk)},
+	}, fraud.DefaultForensics)
+	if len(rs) != 0 {
+		t.Fatalf("verdict from two peers: %+v", rs)
+	}
+	// Degenerate crops: empty, blank paper, tiny.
+	rs = fraud.Inspect([]fraud.Region{
+		{Field: "cip", Crop: image.NewRGBA(image.Rect(0, 0, 0, 0))},
+		{Field: "amount", Crop: image.NewRGBA(image.Rect(0, 0, 50, 20))},
+		{Field: "paid_at", Crop: image.NewRGBA(image.Rect(0, 0, 3, 3))},
+		{Field: "operation"},
+	}, fraud.DefaultForensics)
+	if len(rs) != 0 {
+		t.Fatalf("verdict from blank crops: %+v", rs)
+	}
+}
+
+func BenchmarkInspect(b *testing.B) {
+	// A voucher of 60 words, the size of a busy thermal ticket.
+	var regions []fraud.Region
+	for i := 0; i < 4; i++ {
+		regions = append(regions, voucher(uint64(i), photoInk, photoInk)...)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fraud.Inspect(regions, fraud.DefaultForensics)
+	}
+}
