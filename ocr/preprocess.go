@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sort"
 )
 
 // Prepared is a voucher image made ready for Tesseract, with what was
@@ -276,6 +277,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 	if float64(bestN) < 0.08*float64(w*h) {
 		return image.Rectangle{}, nil
 	}
+	growShadowed(s, lab, best, t)
 	minX, minY, maxX, maxY := w, h, -1, -1
 	spans := make([][2]int, h)
 	for y := 0; y < h; y++ {
@@ -292,6 +294,18 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 		}
 	}
 	if float64(maxX-minX+1) > 0.94*float64(w) && float64(maxY-minY+1) > 0.94*float64(h) {
+		return image.Rectangle{}, nil
+	}
+	// Touching two or more edges of the picture, the bright region is not
+	// a sheet on a background but paper and a light table run together,
+	// cut where a shadow falls: keep the whole picture.
+	touch := 0
+	for _, t := range []bool{minX == 0, minY == 0, maxX == w-1, maxY == h-1} {
+		if t {
+			touch++
+		}
+	}
+	if touch >= 2 {
 		return image.Rectangle{}, nil
 	}
 	// Full-resolution mask from the filled row spans, widened by one cell.
@@ -315,6 +329,47 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 	pad := 2 * f
 	r := image.Rect((minX*f)-pad, (minY*f)-pad, (maxX+1)*f+pad, (maxY+1)*f+pad).Intersect(g.Rect)
 	return r, mask
+}
+
+// growShadowed extends region best of lab into paper that a shadow band
+// made darker than t but that is still clearly brighter than what
+// surrounds the document (the median of the image's border): hysteresis
+// from the bright paper down to halfway between the surroundings and t.
+func growShadowed(s *image.Gray, lab []int32, best int32, t uint8) {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	var border []int
+	for x := 0; x < w; x++ {
+		border = append(border, int(s.Pix[x]), int(s.Pix[(h-1)*s.Stride+x]))
+	}
+	for y := 0; y < h; y++ {
+		border = append(border, int(s.Pix[y*s.Stride]), int(s.Pix[y*s.Stride+w-1]))
+	}
+	sort.Ints(border)
+	b := border[len(border)/2]
+	if b >= int(t) {
+		return
+	}
+	low := uint8((b + int(t)) / 2)
+	var stack []int
+	for i, l := range lab {
+		if l == best {
+			stack = append(stack, i)
+		}
+	}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x := j % w
+		for _, k := range [4]int{j - 1, j + 1, j - w, j + w} {
+			if (k == j-1 && x == 0) || (k == j+1 && x == w-1) || k < 0 || k >= w*h {
+				continue
+			}
+			if lab[k] != best && s.Pix[(k/w)*s.Stride+k%w] > low {
+				lab[k] = best
+				stack = append(stack, k)
+			}
+		}
+	}
 }
 
 // flatten divides g by an estimate of its background (a grey dilation of a
@@ -497,39 +552,51 @@ func sharpness(g *image.Gray) float64 {
 func clearBorder(g *image.Gray) {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	const dark = 110
+	// A region darker than this on average is background or bezel; a
+	// lighter one is paper in a shadow band, with text to keep.
+	const deep = 75
 	seen := make([]bool, w*h)
 	stack := make([]int, 0, 4096)
-	push := func(x, y int) {
-		i := y*w + x
-		if !seen[i] && g.Pix[y*g.Stride+x] < dark {
-			seen[i] = true
-			stack = append(stack, i)
+	var comp []int
+	flood := func(x0, y0 int) {
+		i0 := y0*w + x0
+		if seen[i0] || g.Pix[y0*g.Stride+x0] >= dark {
+			return
+		}
+		seen[i0] = true
+		stack = append(stack[:0], i0)
+		comp = comp[:0]
+		sum := 0
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			comp = append(comp, i)
+			x, y := i%w, i/w
+			sum += int(g.Pix[y*g.Stride+x])
+			for _, n := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+				if n[0] < 0 || n[0] >= w || n[1] < 0 || n[1] >= h {
+					continue
+				}
+				j := n[1]*w + n[0]
+				if !seen[j] && g.Pix[n[1]*g.Stride+n[0]] < dark {
+					seen[j] = true
+					stack = append(stack, j)
+				}
+			}
+		}
+		if sum/len(comp) >= deep && len(comp) > w*h/50 {
+			return
+		}
+		for _, i := range comp {
+			g.Pix[(i/w)*g.Stride+i%w] = 255
 		}
 	}
 	for x := 0; x < w; x++ {
-		push(x, 0)
-		push(x, h-1)
+		flood(x, 0)
+		flood(x, h-1)
 	}
 	for y := 0; y < h; y++ {
-		push(0, y)
-		push(w-1, y)
-	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		x, y := i%w, i/w
-		g.Pix[y*g.Stride+x] = 255
-		if x > 0 {
-			push(x-1, y)
-		}
-		if x < w-1 {
-			push(x+1, y)
-		}
-		if y > 0 {
-			push(x, y-1)
-		}
-		if y < h-1 {
-			push(x, y+1)
-		}
+		flood(0, y)
+		flood(w-1, y)
 	}
 }
