@@ -552,51 +552,39 @@ func sharpness(g *image.Gray) float64 {
 func clearBorder(g *image.Gray) {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	const dark = 110
-	// A region darker than this on average is background or bezel; a
-	// lighter one is paper in a shadow band, with text to keep.
-	const deep = 75
 	seen := make([]bool, w*h)
 	stack := make([]int, 0, 4096)
-	var comp []int
-	flood := func(x0, y0 int) {
-		i0 := y0*w + x0
-		if seen[i0] || g.Pix[y0*g.Stride+x0] >= dark {
-			return
-		}
-		seen[i0] = true
-		stack = append(stack[:0], i0)
-		comp = comp[:0]
-		sum := 0
-		for len(stack) > 0 {
-			i := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			comp = append(comp, i)
-			x, y := i%w, i/w
-			sum += int(g.Pix[y*g.Stride+x])
-			for _, n := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
-				if n[0] < 0 || n[0] >= w || n[1] < 0 || n[1] >= h {
-					continue
-				}
-				j := n[1]*w + n[0]
-				if !seen[j] && g.Pix[n[1]*g.Stride+n[0]] < dark {
-					seen[j] = true
-					stack = append(stack, j)
-				}
-			}
-		}
-		if sum/len(comp) >= deep && len(comp) > w*h/50 {
-			return
-		}
-		for _, i := range comp {
-			g.Pix[(i/w)*g.Stride+i%w] = 255
+	push := func(x, y int) {
+		i := y*w + x
+		if !seen[i] && g.Pix[y*g.Stride+x] < dark {
+			seen[i] = true
+			stack = append(stack, i)
 		}
 	}
 	for x := 0; x < w; x++ {
-		flood(x, 0)
-		flood(x, h-1)
+		push(x, 0)
+		push(x, h-1)
 	}
 	for y := 0; y < h; y++ {
-		flood(0, y)
-		flood(w-1, y)
+		push(0, y)
+		push(w-1, y)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%w, i/w
+		g.Pix[y*g.Stride+x] = 255
+		if x > 0 {
+			push(x-1, y)
+		}
+		if x < w-1 {
+			push(x+1, y)
+		}
+		if y > 0 {
+			push(x, y-1)
+		}
+		if y < h-1 {
+			push(x, y+1)
+		}
 	}
 }
