@@ -237,7 +237,8 @@ type ForensicsConfig struct {
 	BlueDiff float64
 	// Background noise unlike the rest: a patch from elsewhere.
 	NoiseZ, NoiseRatio float64
-	// Darker ink than same-size digits.
+	// Darker ink than same-size digits: only ever suspicious_pixels, since
+	// bold values print darker (originals reach z −7.2).
 	InkZ float64
 	// Weak is the fraction of each threshold at which a finding is
 	// reported as suspicious_pixels rather than edited.
@@ -331,8 +332,7 @@ func inspectField(ts []Traits, field string, cfg ForensicsConfig) (Reason, bool)
 			}
 			if z, d, ok := robustZ(t.Ink, same, func(p Traits) float64 { return p.Ink }, false, 0.03); ok {
 				consider(score{
-					strong: z <= -cfg.InkZ,
-					weak:   z <= -cfg.InkZ*cfg.Weak,
+					weak:   z <= -cfg.InkZ, // bold values are darker too: never a verdict
 					detail: fmt.Sprintf("its ink is darker than digits of its size (%+.2f of the paper, z %.1f)", d, z)})
 			}
 		}
