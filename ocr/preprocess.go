@@ -26,17 +26,10 @@ type Prepared struct {
 // pixels: undo the rotation about the canvas centre, the scaling and the
 // crop. The result bounds the four mapped corners.
 func (p *Prepared) ToUpload(r image.Rectangle) image.Rectangle {
-	th := p.Angle * math.Pi / 180
-	c, s := math.Cos(th), math.Sin(th)
-	cx, cy := float64(p.Image.Rect.Dx())/2, float64(p.Image.Rect.Dy())/2
-	ox, oy := float64(p.preRotW)/2, float64(p.preRotH)/2
 	var out image.Rectangle
 	for i, pt := range [4][2]int{{r.Min.X, r.Min.Y}, {r.Max.X, r.Min.Y}, {r.Min.X, r.Max.Y}, {r.Max.X, r.Max.Y}} {
-		dx, dy := float64(pt[0])-cx, float64(pt[1])-cy
-		// the inverse of rotate's forward mapping
-		x := c*dx - s*dy + ox
-		y := s*dx + c*dy + oy
-		q := image.Pt(p.Doc.Min.X+int(x/p.Scale+0.5), p.Doc.Min.Y+int(y/p.Scale+0.5))
+		x, y := p.UploadPoint(float64(pt[0]), float64(pt[1]))
+		q := image.Pt(int(math.Floor(x+0.5)), int(math.Floor(y+0.5)))
 		pix := image.Rectangle{q, q.Add(image.Pt(1, 1))} // non-empty: Union skips empty rectangles
 		if i == 0 {
 			out = pix
