@@ -134,6 +134,10 @@ func readAll(ctx context.Context, eng *ocr.Engine, files []string, inspect bool,
 						s.res, err = eng.Read(ctx, data)
 						if err == nil && inspect {
 							s.pix = inspectPixels(s.res)
+							studyForensics(filepath.Base(files[i]), s.res)
+						}
+						if err == nil {
+							s.res.Upload = nil // the decoded upload is large; nothing later needs it
 						}
 					}
 				}
@@ -230,7 +234,6 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 				line.DuplicateOf = &name
 			}
 			sc.names[rec.ID] = line.File
-			studyForensics(line.File, s.res)
 		}
 		if *dump != "" && s.res != nil {
 			if err := dumpDebug(*dump, s.path, s.res); err != nil {
