@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +15,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/disintegration/imaging"
+
+	"github.com/constancia/constancia/ocr/synth"
 )
 
 // chromiumPath is Debian's Chromium, which `make test` installs.
@@ -87,4 +96,84 @@ func newChrome(t *testing.T) context.Context {
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
+}
+
+// TestUploadPageInBrowser drives the buyer's page in Chromium with a photo
+// larger than the page's 2400 px limit: the page's script shrinks it on a
+// canvas and sends it with a progress bar; the stored image is the shrunk
+// JPEG and the order is verified.
+func TestUploadPageInBrowser(t *testing.T) {
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	v := synth.Random(33, 1)
+	v.Template = "app"
+	v.SetPaidAt(time.Now().Add(-time.Minute))
+	png1, err := synth.Render(&v, synth.Options{Seed: 5, Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _, err := image.Decode(bytes.NewReader(png1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 3200.0 / float64(max(src.Bounds().Dx(), src.Bounds().Dy())) // long side of a 12 MP phone's photo
+	big := imaging.Resize(src, int(float64(src.Bounds().Dx())*k), 0, imaging.Linear)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, big); err != nil {
+		t.Fatal(err)
+	}
+	if max(big.Bounds().Dx(), big.Bounds().Dy()) <= 2400 {
+		t.Fatalf("fixture %v is not larger than the page's limit", big.Bounds())
+	}
+	body := `{"order_id":"B-7","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
+	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
+	if st != 201 {
+		t.Fatalf("create order: %d %s", st, b)
+	}
+	var order struct {
+		UploadURL string `json:"upload_url"`
+	}
+	json.Unmarshal(b, &order)
+
+	ctx := newChrome(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(order.UploadURL), chromedp.WaitReady(`#f`)); err != nil {
+		t.Fatal(err)
+	}
+	// Choose the file as the phone's picker would, then press Enviar.
+	inject := `(function(){
+		var s=atob("` + base64.StdEncoding.EncodeToString(buf.Bytes()) + `"), u=new Uint8Array(s.length);
+		for (var i=0;i<s.length;i++) u[i]=s.charCodeAt(i);
+		var dt=new DataTransfer(); dt.items.add(new File([u],"foto.png",{type:"image/png"}));
+		var f=document.getElementById("f"); f.querySelector("input[type=file]").files=dt.files;
+		f.requestSubmit(); return true;
+	})()`
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inject)); err != nil || !ok {
+		t.Fatalf("choosing the file: %v", err)
+	}
+	var text string
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(text, "¡Pago verificado!") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no verdict on the page; it shows: %.300s", text)
+		}
+		time.Sleep(200 * time.Millisecond)
+		text, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	}
+	st, b, _ = call(t, "GET", base+"/api/v1/orders/B-7", nil, auth)
+	var got struct {
+		Status    string `json:"status"`
+		ReceiptID string `json:"receipt_id"`
+	}
+	json.Unmarshal(b, &got)
+	if st != 200 || got.Status != "verified" {
+		t.Fatalf("order after the upload: %d %s", st, b)
+	}
+	st, b, h := call(t, "GET", base+"/api/v1/receipts/"+got.ReceiptID+"/image", nil, auth)
+	if st != 200 || h.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("stored image: %d %s, want the page's JPEG", st, h.Get("Content-Type"))
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	if err != nil || max(cfg.Width, cfg.Height) != 2400 {
+		t.Fatalf("stored image %dx%d (%v), want shrunk to 2400 px", cfg.Width, cfg.Height, err)
+	}
 }
