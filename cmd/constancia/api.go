@@ -262,23 +262,17 @@ func (s *server) verify(c *gin.Context) {
 		return
 	}
 	if c.PostForm("async") == "true" || c.Query("async") == "true" {
-		// Answer now; read in the background. Shutdown waits for it (s.wg).
-		id, m := storage.NewID(), c.GetString("merchant")
-		j := &job{merchant: m}
-		s.jobs.Store(id, j)
-		go func() {
-			defer s.release()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			_, err := s.verifyVoucher(ctx, id, m, orderID, data)
-			if err != nil {
-				// Kept an hour so the merchant can read why, then forgotten.
-				s.jobs.Store(id, &job{merchant: m, err: err, done: true})
-				time.AfterFunc(time.Hour, func() { s.jobs.Delete(id) })
-				return
-			}
-			s.jobs.Delete(id)
-		}()
+		// Answer now; read in the background. The upload is spooled first,
+		// so a crash loses none; shutdown waits for it (s.wg).
+		j := spooled{ID: storage.NewID(), Merchant: c.GetString("merchant"), OrderID: orderID, Data: data}
+		if err := s.spool.put(j); err != nil {
+			s.release()
+			s.writeError(c, constancia.Wrap(err, constancia.EUNAVAILABLE, "cannot accept the upload right now"))
+			return
+		}
+		id := j.ID
+		s.jobs.Store(id, &job{merchant: j.Merchant})
+		go func() { defer s.release(); s.runAsync(j) }()
 		c.JSON(http.StatusAccepted, gin.H{"receipt_id": id, "status": "processing"})
 		return
 	}

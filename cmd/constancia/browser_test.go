@@ -16,8 +16,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/disintegration/imaging"
-
-	"github.com/constancia/constancia/ocr/synth"
 )
 
 // chromiumPath is Debian's Chromium, which `make test` installs.
@@ -105,13 +103,7 @@ func newChrome(t *testing.T) context.Context {
 func TestUploadPageInBrowser(t *testing.T) {
 	base, stop := startServe(t, t.TempDir())
 	defer stop()
-	v := synth.Random(33, 1)
-	v.Template = "app"
-	v.SetPaidAt(time.Now().Add(-time.Minute))
-	png1, err := synth.Render(&v, synth.Options{Seed: 5, Format: "png"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, png1, uploadURL := appOrder(t, base, "B-7", 33)
 	src, _, err := image.Decode(bytes.NewReader(png1))
 	if err != nil {
 		t.Fatal(err)
@@ -125,18 +117,9 @@ func TestUploadPageInBrowser(t *testing.T) {
 	if max(big.Bounds().Dx(), big.Bounds().Dy()) <= 2400 {
 		t.Fatalf("fixture %v is not larger than the page's limit", big.Bounds())
 	}
-	body := `{"order_id":"B-7","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
-	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
-	if st != 201 {
-		t.Fatalf("create order: %d %s", st, b)
-	}
-	var order struct {
-		UploadURL string `json:"upload_url"`
-	}
-	json.Unmarshal(b, &order)
 
 	ctx := newChrome(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(order.UploadURL), chromedp.WaitReady(`#f`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(uploadURL), chromedp.WaitReady(`#f`)); err != nil {
 		t.Fatal(err)
 	}
 	// Choose the file as the phone's picker would, then press Enviar.
@@ -159,7 +142,7 @@ func TestUploadPageInBrowser(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		text, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 	}
-	st, b, _ = call(t, "GET", base+"/api/v1/orders/B-7", nil, auth)
+	st, b, _ := call(t, "GET", base+"/api/v1/orders/B-7", nil, auth)
 	var got struct {
 		Status    string `json:"status"`
 		ReceiptID string `json:"receipt_id"`

@@ -33,6 +33,7 @@ type server struct {
 	limiter  *limiter
 	metrics  *metrics
 	hooks    *dispatcher
+	spool    *spool         // accepted asynchronous uploads not yet decided
 	jobs     sync.Map       // async receipt id → *job while it is read
 	wg       sync.WaitGroup // accepted verifications in flight
 	wgBG     sync.WaitGroup // background loops (order expiry)

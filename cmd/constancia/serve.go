@@ -91,7 +91,11 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	s.hooks = newDispatcher(s.svc, c.Backoff, m.Logger)
 	s.hooks.run(bgCtx)
 	s.runExpiry(bgCtx)
-	defer func() { stopBG(); s.screener.keeper.Close(); s.hooks.close(); s.wgBG.Wait() }()
+	if err := s.resumeSpool(bgCtx); err != nil {
+		stopBG()
+		return err
+	}
+	defer func() { stopBG(); s.wgBG.Wait(); s.screener.keeper.Close(); s.hooks.close() }()
 
 	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 3 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
@@ -139,6 +143,9 @@ func (m *Main) newServer(ctx context.Context, c serveConfig) (*server, error) {
 		return fail(err)
 	}
 	if err := m.firstStart(s.svc); err != nil {
+		return fail(err)
+	}
+	if s.spool, err = openSpool(filepath.Join(c.Store.Data, "pending")); err != nil {
 		return fail(err)
 	}
 	return s, nil

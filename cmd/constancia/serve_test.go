@@ -59,6 +59,32 @@ func startServe(t testing.TB, dataDir string, extra ...string) (string, func()) 
 	return "", nil
 }
 
+// appOrder renders an app-screen voucher paid a minute ago (a PNG) and
+// opens order id for it, returning the image and the order's upload link.
+func appOrder(t *testing.T, base, id string, seed uint64) (synth.Voucher, []byte, string) {
+	t.Helper()
+	v := synth.Random(seed, 1)
+	v.Template = "app"
+	v.SetPaidAt(time.Now().Add(-time.Minute))
+	img, err := synth.Render(&v, synth.Options{Seed: seed, Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"order_id":"` + id + `","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
+	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
+	if st != 201 {
+		t.Fatalf("create order: %d %s", st, b)
+	}
+	var order struct {
+		UploadURL string `json:"upload_url"`
+	}
+	json.Unmarshal(b, &order)
+	if !strings.HasPrefix(order.UploadURL, base+"/u/") {
+		t.Fatalf("order without an upload link: %s", b)
+	}
+	return v, img, order.UploadURL
+}
+
 func call(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (int, []byte, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, body)
@@ -135,32 +161,13 @@ func serveEndToEnd(t *testing.T) {
 	t.Setenv("CONSTANCIA_WEBHOOK_URL", recv.URL)
 	data := t.TempDir()
 	base, stop := startServe(t, data)
-	v := synth.Random(21, 1)
-	v.Template = "app"
-	v.SetPaidAt(time.Now().Add(-time.Minute))
-	img, err := synth.Render(&v, synth.Options{Seed: 4, Format: "png"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := `{"order_id":"W-100","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
-	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
-	if st != 201 {
-		t.Fatalf("create order: %d %s", st, b)
-	}
-	var order struct {
-		UploadURL string `json:"upload_url"`
-		Status    string `json:"status"`
-	}
-	json.Unmarshal(b, &order)
-	if order.Status != "open" || !strings.HasPrefix(order.UploadURL, base+"/u/") {
-		t.Fatalf("order: %s", b)
-	}
-	st, b, _ = call(t, "GET", order.UploadURL, nil, nil)
+	v, img, uploadURL := appOrder(t, base, "W-100", 21)
+	st, b, _ := call(t, "GET", uploadURL, nil, nil)
 	if st != 200 || !strings.Contains(string(b), v.CIP) || !strings.Contains(string(b), "Enviar constancia") {
 		t.Fatalf("upload page: %d", st)
 	}
 	mp, ct := multipartFile(t, "voucher.png", img, nil)
-	st, b, _ = call(t, "POST", order.UploadURL, mp, map[string]string{"Content-Type": ct})
+	st, b, _ = call(t, "POST", uploadURL, mp, map[string]string{"Content-Type": ct})
 	if st != 200 || !strings.Contains(string(b), "¡Pago verificado!") {
 		t.Fatalf("buyer upload: %d %s", st, b)
 	}
@@ -200,7 +207,7 @@ func serveEndToEnd(t *testing.T) {
 		t.Fatalf("image after restart: %d, %d bytes", st, len(b))
 	}
 	// The same voucher for another order is a duplicate.
-	body2 := strings.Replace(strings.Replace(body, "W-100", "W-101", 1), v.CIP, "12312312", 1)
+	body2 := `{"order_id":"W-101","cip":"12312312","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
 	if st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body2), auth); st != 201 {
 		t.Fatalf("second order: %d %s", st, b)
 	}
