@@ -117,7 +117,11 @@ func buildLines(words []Word) []line {
 			lcy := float64(last.Box.Min.Y+last.Box.Max.Y) / 2
 			gap := float64(w.Box.Min.X - last.Box.Max.X)
 			dy := math.Abs(cy - lcy)
-			if gap < -0.3*h || gap > 2.5*math.Max(h, lh) || dy > 0.45*math.Max(h, lh) {
+			// A word may overlap the last one when Tesseract drew that
+			// one's box too wide ("05/09/2025" spanning the time after
+			// it); it still follows it if it starts well to its right.
+			after := float64(w.Box.Min.X-last.Box.Min.X) > 0.5*lh
+			if (gap < -0.3*h && !after) || gap > 2.5*math.Max(h, lh) || dy > 0.45*math.Max(h, lh) {
 				continue
 			}
 			if d := dy + gap/10; d < bestD {
@@ -236,14 +240,17 @@ func fold(s string) string {
 var (
 	monthNames = map[string]int{"ene": 1, "feb": 2, "mar": 3, "abr": 4, "may": 5, "jun": 6, "jul": 7, "ago": 8,
 		"set": 9, "sep": 9, "oct": 10, "nov": 11, "dic": 12, "jan": 1, "apr": 4, "aug": 8, "dec": 12}
-	timePat  = `(\d{1,2})\s?[:;]\s?(\d{2})(?:\s?[:;]\s?(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
-	sepPat   = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
-	reDMY    = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + timePat + `)?`)
-	reYMD    = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + timePat + `)?`)
-	reTxt    = regexp.MustCompile(`\b(\d{1,2})\s*(?:de\s+)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?\s*(?:de\s+|del\s+)?(\d{4})\b(?:` + sepPat + timePat + `)?`)
-	reTime   = regexp.MustCompile(`\b` + timePat)
-	reMoney  = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
-	reNumber = regexp.MustCompile(`\b\d{5,14}\b`)
+	timePat = `(\d{1,2})\s?[:;]\s?(\d{2})(?:\s?[:;]\s?(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
+	// After a date, a time's colons may read as a dash, a dot or a space
+	// ("05/09/2025 13-01 33"): the position makes it a time.
+	datedTimePat = `(\d{1,2})\s?[:;.\-]\s?(\d{2})\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
+	sepPat       = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
+	reDMY        = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reYMD        = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTxt        = regexp.MustCompile(`\b(\d{1,2})\s*(?:de\s+)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?\s*(?:de\s+|del\s+)?(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTime       = regexp.MustCompile(`\b` + timePat)
+	reMoney      = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reNumber     = regexp.MustCompile(`\b\d{5,14}\b`)
 )
 
 // lineItems finds the labels and typed values of one line.

@@ -99,6 +99,11 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Total pagado"}, {30, "PEN 75.50"}},
 			[]cell{{0, "CIP"}, {30, "12345678"}},
 		), want{"12345678", "", "75.50", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"time after a date with its colons misread", layout(
+			[]cell{{0, "Fecha y hora"}, {24, "05/09/2025 13-01 33"}},
+			[]cell{{0, "Monto"}, {24, "S/ 1,073.00"}},
+			[]cell{{0, "Cód. Pago"}, {24, "30523379"}},
+		), want{"30523379", "", "1073.00", "PEN", "2025-09-05T13:01:33-05:00"}},
 		{"split date and time lines", layout(
 			[]cell{{0, "Fecha:"}, {20, "21 nov 2026"}},
 			[]cell{{0, "Hora:"}, {20, "6:42 p. m."}},
@@ -303,5 +308,24 @@ func TestPointMappingsAndSample(t *testing.T) {
 	ux, uy := p.UploadPoint(float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2)
 	if math.Abs(ux-200) > 1.5 || math.Abs(uy-110) > 1.5 || r.Dx() < 78 || r.Dx() > 82 {
 		t.Fatalf("reframed box %v maps to %.1f,%.1f (want 200,110, width 80)", r, ux, uy)
+	}
+}
+
+func TestBuildLinesOverlappingBox(t *testing.T) {
+	// Tesseract drew the date's box over the time after it; the time still
+	// belongs to the date's line, and the label's line stays apart.
+	ls := buildLines([]Word{
+		{Text: "Fecha", Box: image.Rect(122, 884, 288, 907)},
+		{Text: "05/09/2025", Box: image.Rect(496, 880, 777, 908)},
+		{Text: "13-01", Box: image.Rect(657, 876, 727, 920)},
+		{Text: "33", Box: image.Rect(741, 876, 778, 920)},
+		{Text: "Monto", Box: image.Rect(122, 950, 220, 975)},
+	})
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.text)
+	}
+	if strings.Join(got, "|") != "05/09/2025 13-01 33|Fecha|Monto" {
+		t.Fatalf("lines %q", got)
 	}
 }
