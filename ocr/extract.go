@@ -846,8 +846,10 @@ func inferCurrency(doc string) string {
 	return "PEN"
 }
 
-// keyFields are the fields a voucher must yield to be matched to an order.
-var keyFields = []string{"cip", "amount", "paid_at"}
+// keyFields are the fields whose absence or weakness earns a second pass:
+// the three an order is matched on, and the operation number, which the
+// duplicate checks use.
+var keyFields = []string{"cip", "amount", "paid_at", "operation"}
 
 // weak reports whether a key field is missing or read with low confidence.
 func (r *Result) weak() bool {
