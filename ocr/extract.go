@@ -854,7 +854,7 @@ var keyFields = []string{"cip", "amount", "paid_at", "operation"}
 // weak reports whether a key field is missing or read with low confidence.
 func (r *Result) weak() bool {
 	for _, k := range keyFields {
-		if r.Confidence[k] < 0.6 {
+		if r.Confidence[k] < 0.7 {
 			return true
 		}
 	}
