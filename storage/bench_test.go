@@ -149,3 +149,45 @@ func BenchmarkSweep(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkReviewQueue lists the review queue (one record in 200) and one
+// day's uploads from an index of CONSTANCIA_BENCH_RECORDS records (default
+// 200 000, uploads spread over 180 days): range reads of the decision and
+// upload-time buckets that the console uses.
+func BenchmarkReviewQueue(b *testing.B) {
+	n := benchN(200_000)
+	ix := MustOpenIndex(b, filepath.Join(b.TempDir(), "index.db"))
+	now := time.Now()
+	span := 180 * 24 * time.Hour
+	batch := make([]*storage.Record, 0, 10000)
+	for i := 0; i < n; i++ {
+		r := benchRecord(i, now.Add(time.Hour))
+		r.UploadedAt = now.Add(-span + time.Duration(i)*(span/time.Duration(n)))
+		if i%200 == 0 {
+			r.Decision = "needs_review"
+		}
+		batch = append(batch, r)
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := ix.PutMany(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	var queue, today int
+	for b.Loop() {
+		queue, today = 0, 0
+		if err := ix.ByDecision("needs_review", func(*storage.Record) error { queue++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if err := ix.UploadedSince(now.Add(-24*time.Hour), func(*storage.Record) error { today++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if queue != (n+199)/200 {
+		b.Fatalf("queue of %d, want %d", queue, (n+199)/200)
+	}
+	b.ReportMetric(float64(queue), "queued")
+	b.ReportMetric(float64(today), "today")
+	b.ReportMetric(float64(n), "records")
+}

@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the index layout this code writes. Open migrates older
 // files forward and refuses newer ones.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // HoldEvent is one placement or release of a legal hold.
 type HoldEvent struct {
@@ -65,7 +65,9 @@ var (
 	bKey       = []byte("idx_object_key")
 	bPHash     = []byte("idx_phash")
 	bExpiry    = []byte("expiry")
-	allBuckets = [][]byte{bMeta, bReceipts, bSHA, bCIP, bOp, bOrder, bKey, bPHash, bExpiry}
+	bDecision  = []byte("idx_decision") // decision \0 upload time (big-endian ns) id: the review queue
+	bUploaded  = []byte("idx_uploaded") // upload time (big-endian ns) id: what came in since
+	allBuckets = [][]byte{bMeta, bReceipts, bSHA, bCIP, bOp, bOrder, bKey, bPHash, bExpiry, bDecision, bUploaded}
 	kSchema    = []byte("schema_version")
 )
 
@@ -101,6 +103,29 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 1→2: records by decision and by upload time, so the review queue and
+	// the dashboard read ranges instead of every record.
+	1: func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bDecision, bUploaded} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bReceipts).ForEach(func(k, v []byte) error {
+			var r Record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return constancia.Wrap(err, constancia.EINTERNAL, "corrupt record "+string(k))
+			}
+			for _, b := range [][]byte{bDecision, bUploaded} {
+				for _, key := range entries(&r)[string(b)] {
+					if err := tx.Bucket(b).Put(key, []byte{}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
 	},
 }
 
@@ -176,7 +201,23 @@ func entries(r *Record) map[string][][]byte {
 	if r.PurgedAt == nil && !r.Held {
 		e[string(bExpiry)] = [][]byte{expiryKey(r.ExpiresAt, r.ID)}
 	}
+	e[string(bUploaded)] = [][]byte{timeKey(nil, r.UploadedAt, r.ID)}
+	if r.Decision != "" {
+		e[string(bDecision)] = [][]byte{timeKey(append([]byte(r.Decision), 0), r.UploadedAt, r.ID)}
+	}
 	return e
+}
+
+// timeKey is prefix, t in big-endian nanoseconds, id: keys that sort by time.
+func timeKey(prefix []byte, t time.Time, id string) []byte {
+	k := make([]byte, len(prefix)+8, len(prefix)+8+len(id))
+	copy(k, prefix)
+	ns := int64(0) // before 1970 (the zero time) sorts first
+	if t.After(time.Unix(0, 0)) {
+		ns = t.UnixNano()
+	}
+	binary.BigEndian.PutUint64(k[len(prefix):], uint64(ns))
+	return append(k, id...)
 }
 
 func putTx(tx *bolt.Tx, r *Record) error {
@@ -337,6 +378,47 @@ func (ix *Index) ForEach(fn func(*Record) error) error {
 // Expiring is an image due for deletion.
 type Expiring struct {
 	ID, ObjectKey string
+}
+
+// ByDecision calls fn with each record of decision d, oldest upload first,
+// until fn returns an error (ErrStop ends early without one).
+func (ix *Index) ByDecision(d string, fn func(*Record) error) error {
+	prefix := append([]byte(d), 0)
+	return ix.scan(bDecision, prefix, prefix, fn)
+}
+
+// UploadedSince calls fn with each record uploaded at or after t, oldest
+// first.
+func (ix *Index) UploadedSince(t time.Time, fn func(*Record) error) error {
+	return ix.scan(bUploaded, nil, timeKey(nil, t, ""), fn)
+}
+
+// ErrStop, returned by a scan's callback, ends the scan without an error.
+var ErrStop = errors.New("stop")
+
+// scan walks bucket from seek while keys start with prefix, calling fn with
+// each key's record (the id follows prefix and 8 bytes of time).
+func (ix *Index) scan(bucket, prefix, seek []byte, fn func(*Record) error) error {
+	err := ix.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, _ := c.Seek(seek); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) < len(prefix)+8 {
+				continue
+			}
+			r, err := getTx(tx, string(k[len(prefix)+8:]))
+			if err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrStop) {
+		return nil
+	}
+	return err
 }
 
 // Expired returns up to limit images that expire at or before now and are

@@ -184,16 +184,14 @@ func (s *server) logout(c *gin.Context) {
 
 func agentOf(c *gin.Context) *session { v, _ := c.Get("session"); return v.(*session) }
 
-// reviewQueue returns the vouchers awaiting a person, oldest first.
+// reviewQueue returns the vouchers awaiting a person, oldest first: a range
+// of the index's decision bucket, not a scan of every record.
 func (s *server) reviewQueue() ([]*storage.Record, error) {
 	var out []*storage.Record
-	err := s.screener.keeper.Index.ForEach(func(r *storage.Record) error {
-		if r.Decision == matcher.NeedsReview {
-			out = append(out, r)
-		}
+	err := s.screener.keeper.Index.ByDecision(matcher.NeedsReview, func(r *storage.Record) error {
+		out = append(out, r)
 		return nil
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].UploadedAt.Before(out[j].UploadedAt) })
 	return out, err
 }
 
@@ -454,18 +452,19 @@ func (s *server) dashboard(c *gin.Context) {
 	counts := map[string]int{}
 	reasons := map[string]int{}
 	var oldest time.Time
-	err := s.screener.keeper.Index.ForEach(func(r *storage.Record) error {
-		if !r.UploadedAt.Before(start) {
-			counts[r.Decision]++
-			for _, x := range r.Reasons {
-				reasons[x]++
-			}
-		}
-		if r.Decision == matcher.NeedsReview && (oldest.IsZero() || r.UploadedAt.Before(oldest)) {
-			oldest = r.UploadedAt
+	err := s.screener.keeper.Index.UploadedSince(start, func(r *storage.Record) error {
+		counts[r.Decision]++
+		for _, x := range r.Reasons {
+			reasons[x]++
 		}
 		return nil
 	})
+	if err == nil {
+		err = s.screener.keeper.Index.ByDecision(matcher.NeedsReview, func(r *storage.Record) error {
+			oldest = r.UploadedAt
+			return storage.ErrStop
+		})
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
