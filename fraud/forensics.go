@@ -7,8 +7,9 @@ import (
 	"sort"
 )
 
-// Region is a printed value on the upload: a field the reader extracted
-// (Field set) or another number on the same voucher (a peer, Field empty).
+// Region is a printed word on the upload: part of a field the reader
+// extracted (Field set) or another word of the same voucher (a peer, Field
+// empty).
 // Box is in the upload's pixels; Crop is the value deskewed at reading
 // scale, with a margin of background, sampled from the upload.
 type Region struct {
@@ -19,12 +20,12 @@ type Region struct {
 }
 
 // Traits are what single-image forensics measures of one region: how its
-// glyphs were printed and how its pixels were compressed. An edited value
-// is drawn by a different hand from its neighbours, so its traits stand out
-// from theirs.
+// glyphs were printed and the paper around them. An edited value is drawn
+// by a different hand from its neighbours, so its traits stand out from
+// theirs.
 type Traits struct {
 	Region
-	Height   float64 // glyph band height relative to the box, in upload pixels
+	Height   float64 // glyph band height, in the crop's (reading-scale) pixels
 	Ink      float64 // darkest-decile luminance as a fraction of the background
 	InkBlue  float64 // blue minus red of the darkest decile (ink colour cast)
 	BgNoise  float64 // mean absolute high-pass of background pixels
