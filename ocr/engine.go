@@ -210,9 +210,53 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 			res.merge(res2)
 		}
 	}
+	// Identifiers re-read from their own line: on a whole page Tesseract
+	// can drop a digit at a bold word's edge, which the crop keeps.
+	for _, k := range []string{"cip", "operation"} {
+		recheckDigits(c, prep.Image, res, k)
+	}
 	res.Quality = assessQuality(prep, res)
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// recheckDigits re-reads field k's value from a crop of its box widened on
+// both sides, and takes the crop's number when it is the page's with one
+// more digit at either end: the digit the page read dropped.
+func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string) {
+	b, ok := res.Boxes[k]
+	got := res.fieldText(k)
+	if !ok || got == "" {
+		return
+	}
+	h := b.Dy()
+	r := image.Rect(b.Min.X-2*h, b.Min.Y-h/3, b.Max.X+2*h, b.Max.Y+h/3).Intersect(page.Rect)
+	if r.Dx() < h || r.Dy() < 4 {
+		return
+	}
+	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
+	if err != nil {
+		return
+	}
+	for _, w := range words {
+		t := repairNumeric(w.Text)
+		if len(t) != len(got)+1 || !allDigits(t) || !(strings.HasSuffix(t, got) || strings.HasPrefix(t, got)) {
+			continue
+		}
+		res.setFieldText(k, t)
+		res.Boxes[k] = w.Box.Add(r.Min)
+		res.Confidence[k] = min(res.Confidence[k], w.Conf)
+		return
+	}
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // encodeBMP encodes g as an 8-bit grey BMP. Leptonica reads BMP rows with

@@ -861,6 +861,27 @@ func (r *Result) weak() bool {
 	return false
 }
 
+// fieldText is the text of identifier field k ("cip" or "operation").
+func (r *Result) fieldText(k string) string {
+	switch k {
+	case "cip":
+		return r.Fields.CIP
+	case "operation":
+		return r.Fields.Operation
+	}
+	return ""
+}
+
+// setFieldText sets identifier field k.
+func (r *Result) setFieldText(k, v string) {
+	switch k {
+	case "cip":
+		r.Fields.CIP = v
+	case "operation":
+		r.Fields.Operation = v
+	}
+}
+
 // merge takes from o each field that r lacks or read with less confidence.
 func (r *Result) merge(o *Result) {
 	better := func(k string) bool { return o.Confidence[k] > r.Confidence[k] }

@@ -1,0 +1,69 @@
+package ocr
+
+import (
+	"image"
+	"image/draw"
+	"testing"
+
+	"github.com/otiai10/gosseract/v2"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/constancia/constancia/assets"
+)
+
+// opLine renders "Nro. de operación   53126498" in bold and returns the page
+// and the box of the value's last seven digits: a page read that dropped
+// the leading 5.
+func opLine(t *testing.T) (*image.Gray, image.Rectangle) {
+	t.Helper()
+	b, err := assets.Fonts.ReadFile("fonts/DejaVuSans-Bold.ttf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := opentype.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 34, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(image.Rect(0, 0, 900, 80))
+	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	d := &font.Drawer{Dst: g, Src: image.Black, Face: face, Dot: fixed.P(20, 52)}
+	d.DrawString("Nro. de operación")
+	x := 880 - font.MeasureString(face, "53126498").Ceil()
+	d.Dot = fixed.P(x, 52)
+	d.DrawString("53126498")
+	x5 := x + font.MeasureString(face, "5").Ceil()
+	return g, image.Rect(x5, 26, 880, 54)
+}
+
+func TestRecheckDigits(t *testing.T) {
+	c := gosseract.NewClient()
+	defer c.Close()
+	if err := c.SetLanguage("spa"); err != nil {
+		t.Fatal(err)
+	}
+	page, cut := opLine(t)
+	full := image.Rect(cut.Min.X-22, cut.Min.Y, cut.Max.X, cut.Max.Y)
+	for _, tc := range []struct {
+		name, read, want string
+		box              image.Rectangle
+	}{
+		{"leading digit dropped by the page read", "3126498", "53126498", cut},
+		{"page read already whole", "53126498", "53126498", full},
+		{"another misread is not this repair's business", "53126490", "53126490", full},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &Result{Fields: Fields{Operation: tc.read}, Confidence: map[string]float64{"operation": 0.97},
+				Boxes: map[string]image.Rectangle{"operation": tc.box}}
+			recheckDigits(c, page, res, "operation")
+			if res.Fields.Operation != tc.want {
+				t.Fatalf("operation %q, want %q", res.Fields.Operation, tc.want)
+			}
+		})
+	}
+}
