@@ -234,8 +234,11 @@ type ForensicsConfig struct {
 
 	// Sharper edges than the rest: digits drawn onto a photo's pixels.
 	SharpZ, SharpRatio float64
-	// Another ink colour (blue minus red, 0–255 levels) than same-size digits.
-	BlueDiff float64
+	// Another ink colour (blue minus red, 0–255 levels) than same-size
+	// digits: an editor's near-black. Beyond BlueMax, or in ink lighter than
+	// DarkInk of the paper, it is a designed colour (a brand-coloured value),
+	// no evidence.
+	BlueDiff, BlueMax, DarkInk float64
 	// Background noise unlike the rest: a patch from elsewhere.
 	NoiseZ, NoiseRatio float64
 	// Darker ink than same-size digits: only ever suspicious_pixels, since
@@ -252,8 +255,8 @@ type ForensicsConfig struct {
 var DefaultForensics = ForensicsConfig{
 	MinPeers: 3,
 	SharpZ:   4.5, SharpRatio: 1.30,
-	BlueDiff: 6,
-	NoiseZ:   5, NoiseRatio: 1.65,
+	BlueDiff: 6, BlueMax: 40, DarkInk: 0.35,
+	NoiseZ: 5, NoiseRatio: 1.65,
 	InkZ: 9,
 	Weak: 0.8,
 }
@@ -325,7 +328,8 @@ func inspectField(ts []Traits, field string, cfg ForensicsConfig) (Reason, bool)
 		higher(t.BgNoise, func(p Traits) float64 { return p.BgNoise }, 0.08, cfg.NoiseZ, cfg.NoiseRatio,
 			"the paper around it is %.2f× as noisy as around the other words (z %.1f)")
 		if len(same) >= cfg.MinPeers {
-			if _, d, ok := robustZ(t.InkBlue, same, func(p Traits) float64 { return p.InkBlue }, false, 2); ok {
+			if _, d, ok := robustZ(t.InkBlue, same, func(p Traits) float64 { return p.InkBlue }, false, 2); ok &&
+				math.Abs(d) <= cfg.BlueMax && t.Ink <= cfg.DarkInk {
 				consider(score{
 					strong: math.Abs(d) >= cfg.BlueDiff,
 					weak:   math.Abs(d) >= cfg.BlueDiff*cfg.Weak,

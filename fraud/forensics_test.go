@@ -26,7 +26,8 @@ type ink struct {
 var (
 	photoInk = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 6}
 	pasted   = ink{c: color.RGBA{40, 40, 40, 255}, blur: 0, noise: 6}    // drawn onto the photo's pixels: crisp
-	blueInk  = ink{c: color.RGBA{20, 30, 90, 255}, blur: 1, noise: 6}    // another pen
+	blueInk  = ink{c: color.RGBA{32, 42, 62, 255}, blur: 1, noise: 6}    // an editor's blue-black (#202a3e)
+	brandInk = ink{c: color.RGBA{20, 70, 210, 255}, blur: 1, noise: 6}   // a value the design prints in blue
 	cleanBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0}    // a flat patch over noisy paper
 	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}   // a patch from a noisier picture
 	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6} // faded thermal print
@@ -108,6 +109,7 @@ func TestInspect(t *testing.T) {
 		{"consistent faded voucher", fadedInk, fadedInk, "", ""},
 		{"digits pasted onto the photo", photoInk, pasted, fraud.FlagEdited, "sharp"},
 		{"another ink colour", photoInk, blueInk, fraud.FlagEdited, "colour"},
+		{"a designed colour is no evidence", photoInk, brandInk, "", ""},
 		{"a patch from a noisier picture", photoInk, noisyBox, fraud.FlagEdited, "noisy"},
 		{"black digits on a faded print (weak: bold print is darker too)", fadedInk, blackInk, fraud.FlagSuspiciousPixels, "darker"},
 		{"a flat patch (less noise is not evidence)", photoInk, cleanBox, "", ""},
