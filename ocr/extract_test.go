@@ -329,3 +329,28 @@ func TestBuildLinesOverlappingBox(t *testing.T) {
 		t.Fatalf("lines %q", got)
 	}
 }
+
+func TestUnsharpSteepensEdges(t *testing.T) {
+	// A soft step from 40 to 220 over 8 pixels.
+	g := image.NewGray(image.Rect(0, 0, 40, 10))
+	for y := 0; y < 10; y++ {
+		for x := 0; x < 40; x++ {
+			v := 40 + 180*min(max(x-16, 0), 8)/8
+			g.Pix[y*g.Stride+x] = uint8(v)
+		}
+	}
+	steepest := func(m *image.Gray) int {
+		s := 0
+		for x := 1; x < 40; x++ {
+			s = max(s, int(m.Pix[5*m.Stride+x])-int(m.Pix[5*m.Stride+x-1]))
+		}
+		return s
+	}
+	u := unsharp(g, 2, 1)
+	if steepest(u) <= steepest(g) {
+		t.Fatalf("steepest step %d after unsharp, %d before", steepest(u), steepest(g))
+	}
+	if u.Pix[5*u.Stride+2] != 40 || u.Pix[5*u.Stride+37] != 220 {
+		t.Fatalf("flat areas changed: %d, %d", u.Pix[5*u.Stride+2], u.Pix[5*u.Stride+37])
+	}
+}

@@ -144,6 +144,10 @@ type PrepConfig struct {
 	NoCrop      bool
 	NoNormalize bool
 	Gamma       float64 // mid-tone darkening after flattening (default 2)
+	// SharpenBelow: pages whose edge sharpness (Prepared.Sharpness) is
+	// below this get an unsharp mask (default 1700, measured:
+	// docs/measurements.md; negative: never).
+	SharpenBelow float64
 }
 
 const workLongSide = 2400 // uploads larger than this are first area-downscaled
@@ -153,6 +157,9 @@ const workLongSide = 2400 // uploads larger than this are first area-downscaled
 func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	if cfg.TargetGlyph == 0 {
 		cfg.TargetGlyph = 26
+	}
+	if cfg.SharpenBelow == 0 {
+		cfg.SharpenBelow = 1700
 	}
 	g := toGray(img)
 	pre := 1.0
@@ -211,6 +218,11 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	g = rotate(g, p.Angle, 255)
 	p.Scale = scale * pre
 	p.Sharpness = sharpness(g)
+	// Blurry pages (a shaken photo, a small screen photo enlarged) get their
+	// edges steepened before Tesseract reads them.
+	if p.Sharpness < cfg.SharpenBelow {
+		g = unsharp(g, 2, 1)
+	}
 	p.Image = g
 	return p
 }
@@ -580,4 +592,18 @@ func clearBorder(g *image.Gray) {
 			push(x, y+1)
 		}
 	}
+}
+
+// unsharp returns g + k·(g − blur(g)): edges steepened by k.
+func unsharp(g *image.Gray, r int, k float64) *image.Gray {
+	b := boxBlur(g, r)
+	out := image.NewGray(g.Rect)
+	for y := 0; y < g.Rect.Dy(); y++ {
+		for x := 0; x < g.Rect.Dx(); x++ {
+			v := float64(g.Pix[y*g.Stride+x])
+			v += k * (v - float64(b.Pix[y*b.Stride+x]))
+			out.Pix[y*out.Stride+x] = uint8(min(max(v+0.5, 0), 255))
+		}
+	}
+	return out
 }
