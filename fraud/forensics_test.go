@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
 	"github.com/constancia/constancia/assets"
@@ -36,15 +35,7 @@ var (
 )
 
 func mustFace() font.Face {
-	b, err := assets.Fonts.ReadFile("fonts/DejaVuSansMono.ttf")
-	if err != nil {
-		panic(err)
-	}
-	f, err := opentype.Parse(b)
-	if err != nil {
-		panic(err)
-	}
-	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 28, DPI: 72, Hinting: font.HintingFull})
+	fc, err := assets.Face("DejaVuSansMono.ttf", 28)
 	if err != nil {
 		panic(err)
 	}

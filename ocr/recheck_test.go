@@ -7,7 +7,6 @@ import (
 
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
 	"github.com/constancia/constancia/assets"
@@ -18,15 +17,7 @@ import (
 // the leading 5.
 func opLine(t *testing.T) (*image.Gray, image.Rectangle) {
 	t.Helper()
-	b, err := assets.Fonts.ReadFile("fonts/DejaVuSans-Bold.ttf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := opentype.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: 34, DPI: 72, Hinting: font.HintingFull})
+	face, err := assets.Face("DejaVuSans-Bold.ttf", 34)
 	if err != nil {
 		t.Fatal(err)
 	}

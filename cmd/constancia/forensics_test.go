@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
 	"github.com/constancia/constancia/assets"
@@ -45,15 +44,7 @@ func pasteAmount(t *testing.T, data []byte, text string) []byte {
 	draw.Draw(img, img.Rect, res.Upload, img.Rect.Min, draw.Src)
 	paper := img.RGBAAt(box.Min.X, box.Min.Y-3)
 	draw.Draw(img, box, image.NewUniform(paper), image.Point{}, draw.Src)
-	fb, err := assets.Fonts.ReadFile("fonts/DejaVuSansMono.ttf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := opentype.Parse(fb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: float64(box.Dy()) * 0.9, DPI: 72})
+	face, err := assets.Face("DejaVuSansMono.ttf", float64(box.Dy())*0.9)
 	if err != nil {
 		t.Fatal(err)
 	}
