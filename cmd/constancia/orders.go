@@ -40,101 +40,104 @@ func parseMapping(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// runOrders: constancia orders import [--merchant M] [--map f=Col,…] FILE
-func (m *Main) runOrders(ctx context.Context, args []string) error {
+// importFile is the prologue of the "orders import" and "settlements
+// import" commands: their flags (--data, --merchant and, through more,
+// their own), one input file, and the order book, handed to run.
+func (m *Main) importFile(args []string, name, usage, merchantHelp string, more func(*flag.FlagSet),
+	run func(f *os.File, merchant string, b *matcher.Book) error) error {
 	if len(args) == 0 || args[0] != "import" {
-		return usageError{"usage: constancia orders import [--data DIR] [--merchant M] [--map field=Column,...] FILE"}
+		return usageError{usage}
 	}
-	fs := flag.NewFlagSet("orders import", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name+" import", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
-	merchant := fs.String("merchant", "default", "merchant the orders belong to")
-	mapFlag := fs.String("map", "", "column mapping for shop exports, e.g. order_id=Order Number,amount=Order Total,cip=CIP")
+	merchant := fs.String("merchant", "default", merchantHelp)
+	if more != nil {
+		more(fs)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{"orders import: give one CSV or JSON file"}
-	}
-	mapping, err := parseMapping(*mapFlag)
-	if err != nil {
-		return err
+		return usageError{name + " import: give one CSV or JSON file"}
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	orders, bad, err := matcher.ParseOrders(f, *merchant, mapping)
-	if err != nil {
-		return err
-	}
 	b, err := m.openBook(*data)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	created, existing := 0, 0
-	for _, o := range orders {
-		before, _ := b.Get(o.Merchant, o.OrderID)
-		if _, err := b.Create(o, "import:"+filepath.Base(fs.Arg(0))); err != nil {
-			bad = append(bad, matcher.RowError{Err: fmt.Sprintf("order %s: %s", o.OrderID, constancia.ErrorMessage(err))})
-			continue
-		}
-		if before != nil {
-			existing++
-		} else {
-			created++
-		}
-	}
-	fmt.Fprintf(m.Stdout, "orders: %d created, %d already present, %d rejected\n", created, existing, len(bad))
+	return run(f, *merchant, b)
+}
+
+// printBadRows lists the rows an import refused, by line.
+func (m *Main) printBadRows(bad []matcher.RowError) {
 	for _, e := range bad {
 		fmt.Fprintf(m.Stdout, "line %d: %s\n", e.Line, e.Err)
 	}
-	return nil
+}
+
+// runOrders: constancia orders import [--merchant M] [--map f=Col,…] FILE
+func (m *Main) runOrders(ctx context.Context, args []string) error {
+	var mapFlag *string
+	return m.importFile(args, "orders", "usage: constancia orders import [--data DIR] [--merchant M] [--map field=Column,...] FILE",
+		"merchant the orders belong to",
+		func(fs *flag.FlagSet) {
+			mapFlag = fs.String("map", "", "column mapping for shop exports, e.g. order_id=Order Number,amount=Order Total,cip=CIP")
+		},
+		func(f *os.File, merchant string, b *matcher.Book) error {
+			mapping, err := parseMapping(*mapFlag)
+			if err != nil {
+				return err
+			}
+			orders, bad, err := matcher.ParseOrders(f, merchant, mapping)
+			if err != nil {
+				return err
+			}
+			created, existing := 0, 0
+			for _, o := range orders {
+				before, _ := b.Get(o.Merchant, o.OrderID)
+				if _, err := b.Create(o, "import:"+filepath.Base(f.Name())); err != nil {
+					bad = append(bad, matcher.RowError{Err: fmt.Sprintf("order %s: %s", o.OrderID, constancia.ErrorMessage(err))})
+					continue
+				}
+				if before != nil {
+					existing++
+				} else {
+					created++
+				}
+			}
+			fmt.Fprintf(m.Stdout, "orders: %d created, %d already present, %d rejected\n", created, existing, len(bad))
+			m.printBadRows(bad)
+			return nil
+		})
 }
 
 // runSettlements: constancia settlements import [--merchant M] FILE
 func (m *Main) runSettlements(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return usageError{"usage: constancia settlements import [--data DIR] [--merchant M] FILE"}
-	}
-	fs := flag.NewFlagSet("settlements import", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	data := fs.String("data", env("CONSTANCIA_DATA", "./data"), "data directory")
-	merchant := fs.String("merchant", "default", "merchant the settlement is for")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"settlements import: give one CSV or JSON file"}
-	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rows, bad, err := matcher.ParseSettlement(f)
-	if err != nil {
-		return err
-	}
-	b, err := m.openBook(*data)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	res, err := b.ImportSettlement(*merchant, filepath.Base(fs.Arg(0)), rows)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "settlement: %d rows, %d orders settled, %d already settled, %d bad rows, %d discrepancies\n", len(rows), res.Settled, res.AlreadyDone, len(bad), len(res.Discrepancies))
-	for _, e := range bad {
-		fmt.Fprintf(m.Stdout, "line %d: %s\n", e.Line, e.Err)
-	}
-	for _, d := range append(res.Discrepancies, b.Outstanding(*merchant, 48*time.Hour)...) {
-		fmt.Fprintf(m.Stdout, "%s order=%s cip=%s line=%d %s\n", d.Code, d.OrderID, d.CIP, d.Line, d.Detail)
-	}
-	return nil
+	return m.importFile(args, "settlements", "usage: constancia settlements import [--data DIR] [--merchant M] FILE",
+		"merchant the settlement is for", nil,
+		func(f *os.File, merchant string, b *matcher.Book) error {
+			rows, bad, err := matcher.ParseSettlement(f)
+			if err != nil {
+				return err
+			}
+			res, err := b.ImportSettlement(merchant, filepath.Base(f.Name()), rows)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "settlement: %d rows, %d orders settled, %d already settled, %d bad rows, %d discrepancies\n",
+				len(rows), res.Settled, res.AlreadyDone, len(bad), len(res.Discrepancies))
+			m.printBadRows(bad)
+			for _, d := range append(res.Discrepancies, b.Outstanding(merchant, 48*time.Hour)...) {
+				fmt.Fprintf(m.Stdout, "%s order=%s cip=%s line=%d %s\n", d.Code, d.OrderID, d.CIP, d.Line, d.Detail)
+			}
+			return nil
+		})
 }
 
 // runReport writes the reconciliation report as CSV: one row per order
