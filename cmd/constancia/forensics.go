@@ -61,8 +61,8 @@ func overlapFrac(a, b image.Rectangle) float64 {
 
 // inspectPixels runs single-image forensics on a read upload.
 func inspectPixels(res *ocr.Result) []fraud.Reason {
-	if res == nil || res.Upload == nil {
-		return nil
+	if res == nil || res.Upload == nil || len(res.Boxes) == 0 {
+		return nil // no field read: nothing to compare
 	}
 	return fraud.Inspect(valueRegions(res), fraud.DefaultForensics)
 }
