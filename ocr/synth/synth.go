@@ -100,7 +100,7 @@ func Random(seed uint64, i int) Voucher {
 	}
 	v.Amount = fmt.Sprintf("%d.%02d", v.cents/100, v.cents%100)
 	v.paid = time.Date(2026, time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), 0, lima)
-	v.Template = []string{"thermal", "app"}[r.IntN(2)]
+	v.Template = []string{"thermal", "app", "stacked"}[r.IntN(3)]
 	return v
 }
 
@@ -121,6 +121,8 @@ func Render(v *Voucher, opt Options) ([]byte, error) {
 	switch v.Template {
 	case "thermal":
 		img = renderThermal(v, r)
+	case "stacked":
+		img = renderStacked(v, r)
 	default:
 		img = renderApp(v, r)
 	}
@@ -157,19 +159,34 @@ func money(v *Voucher, r *rand.Rand) string {
 
 var monthsES = []string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "set", "oct", "nov", "dic"}
 
+var monthNamesES = []string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+
+var weekdaysES = []string{"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"}
+
 // dateText renders the payment time in one of the styles vouchers use and
-// records whether seconds are shown.
-func dateText(v *Voucher, r *rand.Rand) string {
+// records whether seconds are shown. Only wide layouts (wide) print the
+// weekday and month name in full.
+func dateText(v *Voucher, r *rand.Rand, wide bool) string {
 	t := v.paid
 	v.TimeShown = "second"
-	switch r.IntN(4) {
-	case 0:
+	switch k := r.IntN(6); {
+	case k == 4 && !wide:
 		return t.Format("02/01/2006 15:04:05")
-	case 1:
+	case k == 4:
+		v.TimeShown = "minute"
+		v.paid = v.paid.Truncate(time.Minute)
+		return fmt.Sprintf("%s, %d de %s de %d %s", weekdaysES[t.Weekday()], t.Day(), monthNamesES[t.Month()-1], t.Year(), t.Format("15:04"))
+	case k == 5:
+		v.TimeShown = "minute"
+		v.paid = v.paid.Truncate(time.Minute)
+		return fmt.Sprintf("%02d %s %d - %s %s", t.Day(), monthsES[t.Month()-1], t.Year(), t.Format("3:04"), map[bool]string{true: "p. m.", false: "a. m."}[t.Hour() >= 12])
+	case k == 0:
+		return t.Format("02/01/2006 15:04:05")
+	case k == 1:
 		v.TimeShown = "minute"
 		v.paid = v.paid.Truncate(time.Minute)
 		return t.Format("02-01-2006 03:04 PM")
-	case 2:
+	case k == 2:
 		v.TimeShown = "minute"
 		v.paid = v.paid.Truncate(time.Minute)
 		return t.Format("2006-01-02 15:04")
@@ -224,7 +241,7 @@ func renderThermal(v *Voucher, r *rand.Rand) *image.Gray {
 	c.y += lh
 	row("TERMINAL:", fmt.Sprintf("%08d", r.IntN(99999999)), false)
 	row("SECUENCIA:", fmt.Sprintf("%06d", r.IntN(999999)), false)
-	row(pick(r, "FECHA:", "Fecha y hora:"), dateText(v, r), false)
+	row(pick(r, "FECHA:", "Fecha y hora:"), dateText(v, r, false), false)
 	c.text(f, strings.Repeat("-", 38), 24, 0)
 	c.y += lh
 	c.text(fb, "PAGO DE SERVICIOS - PAGOEFECTIVO", w/2, 2)
@@ -264,9 +281,41 @@ func renderApp(v *Voucher, r *rand.Rand) *image.Gray {
 	row(pick(r, "Cód. Pago", "Código CIP", "CIP"), v.CIP)
 	row("Cuenta de cargo", fmt.Sprintf("Ahorro Soles **** %04d", r.IntN(9999)))
 	row("Comisión", "S/ 0.00")
-	row(pick(r, "Fecha y hora", "Fecha de pago"), dateText(v, r))
+	row(pick(r, "Fecha y hora", "Fecha de pago"), dateText(v, r, false))
 	row(pick(r, "Número de operación", "Nro. Operación"), v.Operation)
 	c.y += 40
+	return crop(img, c.y)
+}
+
+// renderStacked draws a web confirmation whose labels sit in grey above
+// their values, with other wording and distractors the other templates
+// lack: an order number as long as the CIP, an issue date, a total.
+func renderStacked(v *Voucher, r *rand.Rand) *image.Gray {
+	w := 680
+	img := image.NewGray(image.Rect(0, 0, w, 1500))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	fb, small := face(loaded.sansBold, 27), face(loaded.sans, 20)
+	c := &canvas{img: img, y: 70}
+	c.text(fb, pick(r, "Constancia de pago", "Comprobante de operación"), 40, 0)
+	c.y += 50
+	c.text(small, "Tu pago se registró correctamente.", 40, 0)
+	c.y += 70
+	grey := &font.Drawer{Dst: img, Src: image.NewUniform(color.Gray{Y: 110}), Face: small}
+	field := func(label, value string) {
+		grey.Dot = fixed.P(40, c.y)
+		grey.DrawString(label)
+		c.y += 38
+		c.text(fb, value, 40, 0)
+		c.y += 62
+	}
+	field(pick(r, "Código de pago (CIP)", "CIP PagoEfectivo", "Código CIP"), v.CIP)
+	field(pick(r, "N° de pedido", "Orden de compra"), fmt.Sprintf("%08d", r.IntN(99999999)))
+	field(pick(r, "Monto pagado", "Importe pagado", "Total pagado"), money(v, r))
+	field(pick(r, "Fecha y hora de pago", "Fecha de operación"), dateText(v, r, true))
+	field(pick(r, "N.º de operación", "Número de operación", "Operación N°"), v.Operation)
+	field("RUC del comercio", fmt.Sprintf("20%09d", r.IntN(999999999)))
+	c.text(small, "Fecha de emisión: "+v.paid.Add(26*time.Hour).Format("02/01/2006 15:04"), 40, 0)
+	c.y += 60
 	return crop(img, c.y)
 }
 
