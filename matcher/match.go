@@ -209,13 +209,26 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 	case StatusCancelled, StatusRefunded:
 		return reject(ReasonOrderClosed)
 	}
-	if v.HasAmount {
-		if v.Currency != o.Currency {
-			return reject(ReasonCurrency)
+	// A field read with low confidence may be a misreading: what it
+	// contradicts goes to an agent instead of rejecting the buyer.
+	var unsure []string
+	rejectOn := func(field, reason string) bool {
+		if c, ok := v.Confidence[field]; ok && c < p.AutoVerifyConfidence {
+			unsure = append(unsure, reason)
+			return false
 		}
+		return true
+	}
+	if v.HasAmount {
 		switch diff := v.AmountCents - o.AmountCents; {
+		case v.Currency != o.Currency:
+			if rejectOn("amount", ReasonCurrency) {
+				return reject(ReasonCurrency)
+			}
 		case diff < -p.AmountToleranceCents:
-			return reject(ReasonAmountUnderpaid)
+			if rejectOn("amount", ReasonAmountUnderpaid) {
+				return reject(ReasonAmountUnderpaid)
+			}
 		case diff > p.AmountToleranceCents:
 			review = append(review, ReasonAmountOverpaid)
 		}
@@ -223,15 +236,16 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 		review = append(review, ReasonMissingFields)
 	}
 	if !v.PaidAt.IsZero() {
-		if v.PaidAt.After(o.ExpiresAt) {
+		if v.PaidAt.After(o.ExpiresAt) && rejectOn("paid_at", ReasonPaidAfterExpiry) {
 			return reject(ReasonPaidAfterExpiry)
 		}
-		if v.PaidAt.Before(o.CreatedAt.Add(-5 * time.Minute)) {
+		if v.PaidAt.Before(o.CreatedAt.Add(-5*time.Minute)) && rejectOn("paid_at", ReasonPaidBeforeOrder) {
 			return reject(ReasonPaidBeforeOrder)
 		}
 	} else {
 		review = append(review, ReasonMissingFields)
 	}
+	review = append(review, unsure...)
 	if v.CIP == "" {
 		review = append(review, ReasonNoCIP)
 	}
