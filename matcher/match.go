@@ -187,6 +187,11 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonMissingFields)
 			return d
 		}
+		if c, ok := v.Confidence["cip"]; ok && v.CIP != "" && c < p.AutoVerifyConfidence {
+			// An unsure CIP may be a misreading of the buyer's own.
+			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonNotFound, ReasonLowConfidence)
+			return d
+		}
 		return reject(ReasonNotFound)
 	}
 	if len(d.Candidates) > 1 && d.Candidates[0].Score == d.Candidates[1].Score {
