@@ -354,3 +354,39 @@ func TestUnsharpSteepensEdges(t *testing.T) {
 		t.Fatalf("flat areas changed: %d, %d", u.Pix[5*u.Stride+2], u.Pix[5*u.Stride+37])
 	}
 }
+
+// TestAmountConfidenceIsItsDigits: Tesseract's low confidence in a bare
+// "S/" must not make a clearly read amount look unsure (it sent a third of
+// the dev corpus's genuine vouchers to review), while a doubtful digit
+// still does.
+func TestAmountConfidenceIsItsDigits(t *testing.T) {
+	for _, tc := range []struct {
+		sign, digits float64
+		min, max     float64
+	}{
+		{0.40, 0.96, 0.95, 0.97},
+		{0.95, 0.62, 0.61, 0.63},
+	} {
+		ws := layout([]cell{{0, "Importe:"}, {12, "S/ 149.90"}})
+		for i := range ws {
+			switch ws[i].Text {
+			case "S/":
+				ws[i].Conf = tc.sign
+			case "149.90":
+				ws[i].Conf = tc.digits
+			}
+		}
+		r := extract(ws, image.Rect(0, 0, 600, 100))
+		if c := r.Confidence["amount"]; r.Fields.AmountCents != 14990 || r.Fields.Currency != "PEN" || c < tc.min || c > tc.max {
+			t.Errorf("sign %.2f digits %.2f: got %d %s at %.3f, want 14990 PEN in [%.2f, %.2f]", tc.sign, tc.digits, r.Fields.AmountCents, r.Fields.Currency, c, tc.min, tc.max)
+		}
+		for _, k := range keyFields {
+			if k != "amount" {
+				r.Confidence[k] = 1 // only the amount decides the second pass here
+			}
+		}
+		if weak := r.weak(); weak != (tc.digits < 0.82) {
+			t.Errorf("digits %.2f: weak() = %v", tc.digits, weak)
+		}
+	}
+}
