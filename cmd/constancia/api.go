@@ -215,29 +215,12 @@ func (s *server) verifyVoucher(ctx context.Context, id, merchantID, orderID stri
 		r := resultOf(rec)
 		return &r, nil
 	}
-	f := res.Fields
-	v := matcher.Voucher{Merchant: merchantID, OrderID: orderID, CIP: f.CIP, AmountCents: f.AmountCents, HasAmount: f.HasAmount,
-		Currency: f.Currency, PaidAt: f.PaidAt, Confidence: res.Confidence, Flags: finding.Flags, DuplicateOf: finding.DuplicateOf, Quality: res.Quality}
-	d := s.book.Match(v, s.book.Policy(merchantID))
-	if _, err := s.book.Apply(d, merchantID, rec.ID); err != nil && constancia.ErrorCode(err) != constancia.ECONFLICT {
-		return nil, err
-	}
-	err = s.screener.keeper.Index.Update(rec.ID, func(r *storage.Record) error {
-		r.Decision, r.Reasons = d.Decision, d.Reasons
-		if r.OrderID == "" {
-			r.OrderID = d.OrderID
-		}
-		return nil
-	})
+	d, err := s.screener.decide(s.book, rec, res, finding, merchantID, orderID)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range append([]string{"none"}, d.Reasons...)[min(1, len(d.Reasons)):] {
 		s.metrics.decisions.WithLabelValues(d.Decision, r).Inc()
-	}
-	rec.Decision, rec.Reasons = d.Decision, d.Reasons
-	if rec.OrderID == "" {
-		rec.OrderID = d.OrderID
 	}
 	out := resultOf(rec)
 	s.notify(merchantID, "receipt.decided", rec.ID, out)

@@ -126,6 +126,7 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 	labelsPath := fs.String("labels", "", "labels.jsonl (default DIR/labels.jsonl)")
 	workers := fs.Int("workers", defaultWorkers(), "OCR workers")
 	kind := fs.String("kind", "", "score only labels of this kind (original, duplicate, edited)")
+	decide := fs.Bool("decide", false, "instead of field accuracy, count the decisions reached against one open order per labelled payment")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,6 +147,14 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 				delete(labels, k)
 			}
 		}
+	}
+	if *decide {
+		rep, err := m.evaluateDecisions(ctx, labels, dir, *workers)
+		if err != nil {
+			return err
+		}
+		m.printDecisions(rep)
+		return nil
 	}
 	rep, err := m.evaluate(ctx, labels, dir, *workers)
 	if err != nil {

@@ -97,6 +97,43 @@ func TestEvalReportsAccuracy(t *testing.T) {
 	}
 }
 
+// TestEvalDecide: generated originals are verified against their orders,
+// and a second upload of one of them (a duplicate) is rejected.
+func TestEvalDecide(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	dir := t.TempDir()
+	vs, err := generate(dir, 4, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, vs[0].File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "z-again.jpg"), append(data, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dup := vs[0]
+	dup.File, dup.Kind = "z-again.jpg", "duplicate"
+	lf, err := os.OpenFile(filepath.Join(dir, "labels.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewEncoder(lf).Encode(dup); err != nil {
+		t.Fatal(err)
+	}
+	lf.Close()
+	out, _, err := runMain(t, "eval", "--decide", "--workers", "2", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "duplicate n=1 rejected=1 (100.0%)") || !strings.Contains(out, "original n=4 verified=") || strings.Contains(out, "wrong ") {
+		t.Fatalf("decisions: %s", out)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"nope"}, {"scan"}, {"eval"}, {"synth"}, {"scan", "/does/not/exist"}} {
 		_, _, err := runMain(t, args...)

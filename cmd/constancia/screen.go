@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"sync"
 
+	"github.com/constancia/constancia"
 	"github.com/constancia/constancia/fraud"
+	"github.com/constancia/constancia/matcher"
 	"github.com/constancia/constancia/ocr"
 	"github.com/constancia/constancia/storage"
 )
@@ -75,4 +77,32 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 	}
 	s.hashes.Add(hs.PHash, rec.ID)
 	return rec, f, nil
+}
+
+// decide matches a screened voucher against the merchant's orders, moves
+// the order it proves and records the decision on the receipt (rec is
+// updated too).
+func (s *screener) decide(book *matcher.Book, rec *storage.Record, res *ocr.Result, f fraud.Finding, merchant, order string) (matcher.Decision, error) {
+	fs := res.Fields
+	v := matcher.Voucher{Merchant: merchant, OrderID: order, CIP: fs.CIP, AmountCents: fs.AmountCents, HasAmount: fs.HasAmount,
+		Currency: fs.Currency, PaidAt: fs.PaidAt, Confidence: res.Confidence, Flags: f.Flags, DuplicateOf: f.DuplicateOf, Quality: res.Quality}
+	d := book.Match(v, book.Policy(merchant))
+	if _, err := book.Apply(d, merchant, rec.ID); err != nil && constancia.ErrorCode(err) != constancia.ECONFLICT {
+		return d, err
+	}
+	err := s.keeper.Index.Update(rec.ID, func(r *storage.Record) error {
+		r.Decision, r.Reasons = d.Decision, d.Reasons
+		if r.OrderID == "" {
+			r.OrderID = d.OrderID
+		}
+		return nil
+	})
+	if err != nil {
+		return d, err
+	}
+	rec.Decision, rec.Reasons = d.Decision, d.Reasons
+	if rec.OrderID == "" {
+		rec.OrderID = d.OrderID
+	}
+	return d, nil
 }
