@@ -65,6 +65,7 @@ type Finding struct {
 	DuplicateOf string   // the earlier receipt re-used or edited, if any
 	Retry       bool     // the same voucher re-sent for the same order
 	RetryOf     string   // the earlier receipt of that order, when Retry
+	RetakeOf    string   // a new capture of a voucher held for review for the same order: that earlier receipt
 	Reasons     []Reason
 }
 
@@ -242,6 +243,16 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	})
 	best := vs[0]
 	if len(best.cmp.differ) == 0 && c.retry(e, best.r) {
+		if best.r.Decision == "needs_review" {
+			// Another photo of the voucher held for review for this same
+			// order (the buyer's page asks for one when the first was
+			// poor): it is read on its own merits, not answered with the
+			// earlier result.
+			f.RetakeOf = best.r.ID
+			f.Reasons = append(f.Reasons, Reason{Code: "retake", Layer: "payment", RefID: best.r.ID,
+				Detail: "a new capture of the voucher held for review for this order (" + strings.Join(best.cmp.agree, ", ") + " agree)"})
+			return f, nil
+		}
 		f.Retry, f.RetryOf = true, best.r.ID
 		return f, nil
 	}

@@ -50,6 +50,45 @@ func fields(cip, op, amount, paid string) map[string]string {
 
 const h0 = uint64(0xA5A5_0F0F_3C3C_9999)
 
+// TestRetakeOfHeldVoucher: another photo of the same voucher for the same
+// order is a retry (answered with the earlier receipt) unless that receipt
+// is held for review, when it is a retake read on its own; for another
+// order it stays a duplicate; the very same bytes are always a retry.
+func TestRetakeOfHeldVoucher(t *testing.T) {
+	first := fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-blurry", Hashes: fraud.Hashes{PHash: h0},
+		Fields: fields("73488329", "174009305", "149.90", "2026-11-21T18:42:07-05:00")}
+	retake := first
+	retake.SHA256, retake.Hashes.PHash = "sha-sharp", h0^0x7
+	for _, tc := range []struct {
+		name     string
+		decision string
+		e        fraud.Evidence
+		retry    bool
+		retake   bool
+		flags    string
+	}{
+		{"new photo, first held for review", "needs_review", retake, false, true, "[]"},
+		{"new photo, first verified", "verified", retake, true, false, "[]"},
+		{"same bytes, first held for review", "needs_review", first, true, false, "[]"},
+		{"new photo for another order", "needs_review", fraud.Evidence{Merchant: "m", OrderID: "o2", SHA256: "sha-sharp", Hashes: retake.Hashes, Fields: retake.Fields}, false, false, "[duplicate]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			id := w.store(t, first)
+			if err := w.ix.Update(id, func(r *storage.Record) error { r.Decision = tc.decision; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			f, err := w.c.Check(tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Retry != tc.retry || (f.RetakeOf == id) != tc.retake || fmt.Sprint(f.Flags) != tc.flags {
+				t.Fatalf("retry %v retake_of %q flags %v, want retry %v retake %v flags %s", f.Retry, f.RetakeOf, f.Flags, tc.retry, tc.retake, tc.flags)
+			}
+		})
+	}
+}
+
 func TestCheckLayers(t *testing.T) {
 	orig := fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-orig", Hashes: fraud.Hashes{PHash: h0},
 		Fields: fields("73488329", "174009305", "149.90", "2026-11-21T18:42:07-05:00")}

@@ -104,5 +104,22 @@ func (s *screener) decide(book *matcher.Book, rec *storage.Record, res *ocr.Resu
 	if rec.OrderID == "" {
 		rec.OrderID = d.OrderID
 	}
+	if f.RetakeOf != "" {
+		// The buyer's new photo replaces the one held for review: the
+		// earlier receipt leaves the queue and stays as evidence.
+		err := s.keeper.Index.Update(f.RetakeOf, func(r *storage.Record) error {
+			if r.Decision == matcher.NeedsReview {
+				r.Decision, r.Reasons = decisionSuperseded, append(r.Reasons, "retaken:"+rec.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return d, err
+		}
+	}
 	return d, nil
 }
+
+// decisionSuperseded marks a receipt held for review whose buyer sent a
+// new photo of the same voucher for the same order.
+const decisionSuperseded = "superseded"

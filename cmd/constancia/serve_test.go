@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/disintegration/imaging"
 
 	"github.com/constancia/constancia/assets"
 	"github.com/constancia/constancia/ocr"
@@ -628,5 +633,53 @@ func TestShutdownDrains(t *testing.T) {
 	stop() // returns only once serve has drained and exited
 	if st := <-got; st != 200 {
 		t.Fatalf("in-flight verification answered %d during shutdown", st)
+	}
+}
+
+// TestRetakeAfterReview: a blurry photo is held for review and the buyer
+// is asked for another; the sharp capture of the same voucher through the
+// same link is read on its own and verifies the order, and the blurry
+// receipt leaves the review queue as superseded.
+func TestRetakeAfterReview(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	_, img, uploadURL := appOrder(t, base, "RT-1", 31)
+	src, err := png.Decode(bytes.NewReader(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blurry bytes.Buffer
+	if err := jpeg.Encode(&blurry, imaging.Blur(src, 3), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	mp, ct := multipartFile(t, "blurry.jpg", blurry.Bytes(), nil)
+	st, b, _ := call(t, "POST", uploadURL, mp, map[string]string{"Content-Type": ct})
+	if st != 200 || !strings.Contains(string(b), "Necesitamos otra foto") {
+		t.Fatalf("blurry upload: %d %s", st, b)
+	}
+	mp, ct = multipartFile(t, "sharp.png", img, nil)
+	st, b, _ = call(t, "POST", uploadURL, mp, map[string]string{"Content-Type": ct})
+	if st != 200 || !strings.Contains(string(b), "¡Pago verificado!") {
+		t.Fatalf("retake: %d %s", st, b)
+	}
+	st, b, _ = call(t, "GET", base+"/api/v1/receipts?order_id=RT-1", nil, auth)
+	var list struct {
+		Receipts []struct {
+			Decision string `json:"decision"`
+		} `json:"receipts"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || st != 200 {
+		t.Fatalf("receipts: %d %s", st, b)
+	}
+	var ds []string
+	for _, r := range list.Receipts {
+		ds = append(ds, r.Decision)
+	}
+	sort.Strings(ds)
+	if fmt.Sprint(ds) != "[superseded verified]" {
+		t.Fatalf("decisions of the order's receipts: %v (%s)", ds, b)
 	}
 }
