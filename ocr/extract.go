@@ -243,14 +243,15 @@ var (
 	timePat = `(\d{1,2})\s?[:;]\s?(\d{2})(?:\s?[:;]\s?(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
 	// After a date, a time's colons may read as a dash, a dot or a space
 	// ("05/09/2025 13-01 33"): the position makes it a time.
-	datedTimePat = `(\d{1,2})\s?[:;.\-]\s?(\d{2})\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
-	sepPat       = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
-	reDMY        = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
-	reYMD        = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)
-	reTxt        = regexp.MustCompile(`\b(\d{1,2})\s*(?:de\s+)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?\s*(?:de\s+|del\s+)?(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
-	reTime       = regexp.MustCompile(`\b` + timePat)
-	reMoney      = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
-	reNumber     = regexp.MustCompile(`\b\d{5,14}\b`)
+	datedTimePat  = `(\d{1,2})\s?[:;.\-]\s?(\d{2})\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
+	sepPat        = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
+	reDMY         = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reYMD         = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTxt         = regexp.MustCompile(`\b(\d{1,2})(?:\s*de\s+|\s*[/\-]\s*|\s*)(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?(?:\s*[/\-]\s*|\s*(?:de\s+|del\s+)?)(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTime        = regexp.MustCompile(`\b` + timePat)
+	reMoney       = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
+	reNumber      = regexp.MustCompile(`\b\d{5,14}\b`)
 )
 
 // lineItems finds the labels and typed values of one line.
@@ -310,18 +311,28 @@ func lineItems(l line, li int) []*item {
 			add(m[0], m[1], &item{kind: kTime, timeOfDay: it.tod, hasTime: true, secs: it.secs})
 		}
 	}
+	// "S/ 1 249.00": a thousands comma lost (or a space printed) between
+	// digit groups; only after a currency sign, where "2 100.00" cannot be
+	// a quantity and a price.
+	for _, m := range reSpacedMoney.FindAllStringSubmatchIndex(low, -1) {
+		if !free(m[0], m[1]) {
+			continue
+		}
+		cents, ok := parseCents(strings.ReplaceAll(low[m[4]:m[5]], " ", ""))
+		if !ok {
+			continue
+		}
+		it := &item{kind: kMoney, cents: cents, currency: currencyOf(low[m[2]:m[3]])}
+		add(m[0], m[1], it)
+		_, it.conf = boxOf(m[4], m[5])
+	}
 	for _, m := range reMoney.FindAllStringSubmatchIndex(low, -1) {
 		if !free(m[0], m[1]) {
 			continue
 		}
 		cur := ""
 		if m[2] >= 0 {
-			switch c := strings.ReplaceAll(low[m[2]:m[3]], " ", ""); {
-			case strings.HasPrefix(c, "us"), c == "usd", c == "$":
-				cur = "USD"
-			default:
-				cur = "PEN"
-			}
+			cur = currencyOf(low[m[2]:m[3]])
 		}
 		cents, ok := parseCents(low[m[4]:m[5]])
 		if !ok {
@@ -466,6 +477,15 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// currencyOf names the currency of a matched sign ("s/.", "us$", "pen"…).
+func currencyOf(sign string) string {
+	switch c := strings.ReplaceAll(sign, " ", ""); {
+	case strings.HasPrefix(c, "us"), c == "usd", c == "$":
+		return "USD"
+	}
+	return "PEN"
 }
 
 // parseCents reads "1,249.00", "149.90", "1.249,00" or "149,90" as cents.

@@ -152,6 +152,67 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "FECHA: A HORA: 07:49:56"}},
 			[]cell{{0, "IMPRESO: 05/09/2026 11:50:44"}},
 		), want{}},
+		// Other templates' wording and layouts (the held-out corpus has other
+		// templates than the dev one).
+		{"table header", layout(
+			[]cell{{0, "Fecha"}, {20, "N° Operación"}, {38, "Importe"}},
+			[]cell{{0, "21/11/2026 18:42"}, {20, "00123456"}, {38, "S/ 149.90"}},
+			[]cell{{0, "Código CIP: 98765432"}},
+		), want{"98765432", "00123456", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"stacked", layout(
+			[]cell{{0, "Código de pago (CIP)"}},
+			[]cell{{0, "12345678"}},
+			[]cell{{0, "N° de pedido"}},
+			[]cell{{0, "87654321"}},
+			[]cell{{0, "Monto pagado"}},
+			[]cell{{0, "S/ 1,249.00"}},
+			[]cell{{0, "Fecha y hora de pago"}},
+			[]cell{{0, "21 nov 2026 - 6:42 p. m."}},
+			[]cell{{0, "N.º de operación"}},
+			[]cell{{0, "445566778"}},
+		), want{"12345678", "445566778", "1249.00", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"dots date, Operación N°, CIP PagoEfectivo", layout(
+			[]cell{{0, "CIP PagoEfectivo:"}, {24, "12345678"}},
+			[]cell{{0, "Operación N°:"}, {24, "99887766"}},
+			[]cell{{0, "Importe pagado:"}, {24, "S/149.90"}},
+			[]cell{{0, "Fecha:"}, {24, "21.11.2026 18:42"}},
+		), want{"12345678", "99887766", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"ymd slashes, comma decimals, hrs", layout(
+			[]cell{{0, "Nro. CIP:"}, {24, "12345678"}},
+			[]cell{{0, "Nro. de transacción:"}, {24, "7766554433"}},
+			[]cell{{0, "Monto:"}, {24, "S/ 149,90"}},
+			[]cell{{0, "Fecha de operación:"}, {24, "2026/11/21 18:42 hrs"}},
+		), want{"12345678", "7766554433", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"label with currency, bare value", layout(
+			[]cell{{0, "Código de pago"}, {24, "12345678"}},
+			[]cell{{0, "Monto (S/)"}, {24, "149.90"}},
+			[]cell{{0, "Fecha y hora"}, {24, "21/11/2026 - 18:42:07"}},
+			[]cell{{0, "Número de operación"}, {24, "556677"}},
+		), want{"12345678", "556677", "149.90", "PEN", "2026-11-21T18:42:07-05:00"}},
+		{"usd dollars word", layout(
+			[]cell{{0, "CIP"}, {24, "12345678"}},
+			[]cell{{0, "Importe"}, {24, "$ 45.00"}},
+			[]cell{{0, "Fecha"}, {24, "21/11/2026 06:42 p.m."}},
+		), want{"12345678", "", "45.00", "USD", "2026-11-21T18:42:00-05:00"}},
+		{"mixed case month and 24h with seconds", layout(
+			[]cell{{0, "Cód. CIP"}, {24, "12345678"}},
+			[]cell{{0, "Total"}, {24, "S/. 20.00"}},
+			[]cell{{0, "Fecha y hora"}, {24, "21-Nov-2026 18:42:07"}},
+		), want{"12345678", "", "20.00", "PEN", "2026-11-21T18:42:07-05:00"}},
+		{"more wording", layout(
+			[]cell{{0, "Número de CIP:"}, {24, "12345678"}},
+			[]cell{{0, "Nro. Ope.:"}, {24, "99887766"}},
+			[]cell{{0, "Monto de la operación:"}, {24, "S/ 1 249.00"}},
+			[]cell{{0, "Fecha de la transacción:"}, {24, "21/11/2026 18:42"}},
+		), want{"12345678", "99887766", "1249.00", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"cod de operacion, importe total with fee", layout(
+			[]cell{{0, "Código de Pago CIP"}, {24, "12345678"}},
+			[]cell{{0, "Cód. de operación"}, {24, "99887766"}},
+			[]cell{{0, "Importe"}, {24, "S/ 100.00"}},
+			[]cell{{0, "Comisión"}, {24, "S/ 1.00"}},
+			[]cell{{0, "Importe total"}, {24, "S/ 101.00"}},
+			[]cell{{0, "Fecha de pago"}, {24, "21/11/2026 18:42"}},
+		), want{"12345678", "99887766", "100.00", "PEN", "2026-11-21T18:42:00-05:00"}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},

@@ -40,6 +40,7 @@ var labelDefs = []labelDef{
 	// CIP / payment code
 	{"codigo cip", kNum, rCIP, 3}, {"cod cip", kNum, rCIP, 3}, {"nro cip", kNum, rCIP, 3},
 	{"numero cip", kNum, rCIP, 3}, {"n cip", kNum, rCIP, 3}, {"cip", kNum, rCIP, 3},
+	{"numero de cip", kNum, rCIP, 3}, {"nro de cip", kNum, rCIP, 3}, {"codigo de pago cip", kNum, rCIP, 3},
 	{"codigo de pago", kNum, rCIP, 3}, {"cod de pago", kNum, rCIP, 3}, {"codigo pago", kNum, rCIP, 3},
 	{"cod pago", kNum, rCIP, 3}, {"codigo de servicio", kNum, rCIP, 1}, {"codigo", kNum, rCIP, 1},
 	{"cod de servicio", kNum, rCIP, 1}, {"nro de pago", kNum, rCIP, 2},
@@ -49,6 +50,9 @@ var labelDefs = []labelDef{
 	{"nro operacion", kNum, rOperation, 3}, {"num operacion", kNum, rOperation, 3},
 	{"n operacion", kNum, rOperation, 3}, {"no operacion", kNum, rOperation, 3},
 	{"nro de op", kNum, rOperation, 3}, {"nro op", kNum, rOperation, 3}, {"n op", kNum, rOperation, 2},
+	{"nro ope", kNum, rOperation, 3}, {"n ope", kNum, rOperation, 2}, {"num ope", kNum, rOperation, 3},
+	{"num de operacion", kNum, rOperation, 3}, {"numero operacion", kNum, rOperation, 3},
+	{"cod de operacion", kNum, rOperation, 3}, {"codigo de transaccion", kNum, rOperation, 2},
 	{"cod operacion", kNum, rOperation, 3}, {"codigo de operacion", kNum, rOperation, 3},
 	{"operacion nro", kNum, rOperation, 3}, {"operacion", kNum, rOperation, 2}, {"op", kNum, rOperation, 1},
 	{"numero de transaccion", kNum, rOperation, 2}, {"nro de transaccion", kNum, rOperation, 2},
