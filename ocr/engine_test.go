@@ -1,7 +1,9 @@
 package ocr_test
 
 import (
+	"bytes"
 	"context"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/disintegration/imaging"
 
 	"github.com/constancia/constancia"
 	"github.com/constancia/constancia/ocr"
@@ -139,6 +143,29 @@ func TestReadQualityReasons(t *testing.T) {
 	}
 	if !has(r.Quality, ocr.QualityBlurry) {
 		t.Fatalf("blurred voucher quality = %v, want blurry", r.Quality)
+	}
+	// A small, soft screenshot has few marks, but its fields are read: the
+	// voucher was found, whatever else is wrong with it.
+	v = synth.Random(31, 1)
+	v.Template = "app"
+	data, err = synth.Render(&v, synth.Options{Seed: 31, Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := imaging.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var small bytes.Buffer
+	if err := jpeg.Encode(&small, imaging.Blur(imaging.Resize(src, src.Bounds().Dx()*6/10, 0, imaging.Linear), 1.6), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = e.Read(context.Background(), small.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Fields.CIP != v.CIP || has(r.Quality, ocr.QualityNoDocument) {
+		t.Fatalf("small screenshot: CIP %q (want %s), quality %v (no no_document once fields are read)", r.Fields.CIP, v.CIP, r.Quality)
 	}
 }
 

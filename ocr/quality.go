@@ -13,7 +13,15 @@ const (
 // preprocessing measurements and from what could be read.
 func assessQuality(p *Prepared, r *Result) []string {
 	var q []string
-	if p.NoDocument || len(r.Words) < 5 {
+	read := 0
+	for _, k := range []string{"cip", "amount", "paid_at"} {
+		if r.Confidence[k] > 0.3 {
+			read++
+		}
+	}
+	// Few marks or words, yet a key field read: the voucher is there
+	// (a small, soft screenshot), and telling the buyer otherwise is wrong.
+	if (p.NoDocument || len(r.Words) < 5) && read == 0 {
 		q = append(q, QualityNoDocument)
 	}
 	if p.GlyphPx > 0 && p.GlyphPx < 7 {
@@ -24,12 +32,6 @@ func assessQuality(p *Prepared, r *Result) []string {
 	}
 	if p.Sharpness > 0 && p.Sharpness < 2500 {
 		q = append(q, QualityBlurry)
-	}
-	read := 0
-	for _, k := range []string{"cip", "amount", "paid_at"} {
-		if r.Confidence[k] > 0.3 {
-			read++
-		}
 	}
 	if read == 0 {
 		q = append(q, QualityUnreadable)
