@@ -3,6 +3,7 @@ package matcher
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -83,11 +84,18 @@ func readTable(r io.Reader, what string, names map[string][]string, required ...
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// A malformed record has no field positions: the parse error
+			// says where it started.
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			bad = append(bad, RowError{Line: line, Err: err.Error()})
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		cells := map[string]string{}
 		for i, v := range rec {
 			if i < len(folded) {
