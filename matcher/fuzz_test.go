@@ -60,3 +60,20 @@ func TestSettlementMalformedQuote(t *testing.T) {
 		t.Fatalf("rows %+v bad %+v err %v", rows, bad, err)
 	}
 }
+
+// FuzzHandleNotification: a correctly signed body of any content is
+// handled or refused with a typed error; never a panic.
+func FuzzHandleNotification(f *testing.F) {
+	f.Add(`{"id":"ev1","event":"cip.paid","cip":"73488329","amount":"149.90","currency":"PEN","paid_at":"2026-11-21T18:42:07-05:00"}`)
+	f.Add(`{"id":"ev2","event":"cip.expired","cip":"73488329"}`)
+	f.Add(`{"id":"","event":"cip.paid","cip":"","amount":"-1"}`)
+	f.Add(`[1,2,3]`)
+	b := MustOpenBook(f)
+	mustCreate(f, b, "A", "73488329", 14990, "PEN")
+	f.Fuzz(func(t *testing.T, body string) {
+		_, err := b.HandleNotification("m1", []byte("s3cret"), []byte(body), sign("s3cret", body))
+		if err != nil && constancia.ErrorCode(err) == constancia.EINTERNAL {
+			t.Fatalf("untyped error %v", err)
+		}
+	})
+}
