@@ -77,19 +77,26 @@ func resize(g *image.Gray, w, h int) *image.Gray {
 	}
 	out := image.NewGray(image.Rect(0, 0, w, h))
 	sx, sy := float64(sw)/float64(w), float64(sh)/float64(h)
+	// The columns' source positions and weights are the same on every row.
+	x0s, x1s, txs := make([]int, w), make([]int, w), make([]float64, w)
+	for x := 0; x < w; x++ {
+		fx := (float64(x)+0.5)*sx - 0.5
+		x0 := int(math.Floor(fx))
+		txs[x] = fx - float64(x0)
+		x0s[x], x1s[x] = clamp(x0, 0, sw-1), clamp(x0+1, 0, sw-1)
+	}
 	for y := 0; y < h; y++ {
 		fy := (float64(y)+0.5)*sy - 0.5
 		y0 := int(math.Floor(fy))
 		ty := fy - float64(y0)
-		y0c, y1c := clamp(y0, 0, sh-1), clamp(y0+1, 0, sh-1)
-		for x := 0; x < w; x++ {
-			fx := (float64(x)+0.5)*sx - 0.5
-			x0 := int(math.Floor(fx))
-			tx := fx - float64(x0)
-			x0c, x1c := clamp(x0, 0, sw-1), clamp(x0+1, 0, sw-1)
-			a := float64(g.Pix[y0c*g.Stride+x0c])*(1-tx) + float64(g.Pix[y0c*g.Stride+x1c])*tx
-			b := float64(g.Pix[y1c*g.Stride+x0c])*(1-tx) + float64(g.Pix[y1c*g.Stride+x1c])*tx
-			out.Pix[y*out.Stride+x] = uint8(a*(1-ty) + b*ty + 0.5)
+		r0 := g.Pix[clamp(y0, 0, sh-1)*g.Stride:]
+		r1 := g.Pix[clamp(y0+1, 0, sh-1)*g.Stride:]
+		row := out.Pix[y*out.Stride : y*out.Stride+w]
+		for x := range row {
+			x0c, x1c, tx := x0s[x], x1s[x], txs[x]
+			a := float64(r0[x0c])*(1-tx) + float64(r0[x1c])*tx
+			b := float64(r1[x0c])*(1-tx) + float64(r1[x1c])*tx
+			row[x] = uint8(a*(1-ty) + b*ty + 0.5)
 		}
 	}
 	return out
@@ -109,23 +116,31 @@ func rotate(g *image.Gray, deg float64, bg uint8) *image.Gray {
 	out := image.NewGray(image.Rect(0, 0, nw, nh))
 	cx, cy := float64(w)/2, float64(h)/2
 	ncx, ncy := float64(nw)/2, float64(nh)/2
+	// c·dx and s·dx are the same on every row (same products, same sums:
+	// the result is bit for bit the per-pixel formula's).
+	cdx, sdx := make([]float64, nw), make([]float64, nw)
+	for x := 0; x < nw; x++ {
+		dx := float64(x) + 0.5 - ncx
+		cdx[x], sdx[x] = c*dx, s*dx
+	}
 	for y := 0; y < nh; y++ {
 		dy := float64(y) + 0.5 - ncy
-		for x := 0; x < nw; x++ {
-			dx := float64(x) + 0.5 - ncx
+		sdy, cdy := s*dy, c*dy
+		row := out.Pix[y*out.Stride : y*out.Stride+nw]
+		for x := range row {
 			// inverse mapping: source = R(-θ)·dest (image y axis points down)
-			fx := c*dx - s*dy + cx - 0.5
-			fy := s*dx + c*dy + cy - 0.5
+			fx := cdx[x] - sdy + cx - 0.5
+			fy := sdx[x] + cdy + cy - 0.5
 			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
 			if x0 < 0 || y0 < 0 || x0+1 >= w || y0+1 >= h {
-				out.Pix[y*out.Stride+x] = bg
+				row[x] = bg
 				continue
 			}
 			tx, ty := fx-float64(x0), fy-float64(y0)
 			i := y0*g.Stride + x0
 			a := float64(g.Pix[i])*(1-tx) + float64(g.Pix[i+1])*tx
 			b := float64(g.Pix[i+g.Stride])*(1-tx) + float64(g.Pix[i+g.Stride+1])*tx
-			out.Pix[y*out.Stride+x] = uint8(a*(1-ty) + b*ty + 0.5)
+			row[x] = uint8(a*(1-ty) + b*ty + 0.5)
 		}
 	}
 	return out
