@@ -65,7 +65,7 @@ type Finding struct {
 	DuplicateOf string   // the earlier receipt re-used or edited, if any
 	Retry       bool     // the same voucher re-sent for the same order
 	RetryOf     string   // the earlier receipt of that order, when Retry
-	RetakeOf    string   // a new capture of a voucher held for review for the same order: that earlier receipt
+	RetakeOf    string   // a new capture of a voucher not verified for the same order: that earlier receipt
 	Reasons     []Reason
 }
 
@@ -166,12 +166,18 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	}
 	for _, r := range same {
 		if c.retry(e, r) {
+			if r.Decision == "superseded" {
+				continue // a newer capture replaced it: the payment layer finds that one
+			}
 			f.Retry, f.RetryOf = true, r.ID
 			continue
 		}
 		f.flag(FlagDuplicate)
 		f.DuplicateOf = r.ID
 		f.Reasons = append(f.Reasons, Reason{Code: FlagDuplicate, Layer: "sha256", RefID: r.ID, Detail: "byte-for-byte the same file as an earlier upload"})
+		return f, nil
+	}
+	if f.Retry {
 		return f, nil
 	}
 	// Layers 2 and 3: candidates sharing an identifier or a near hash; the
@@ -243,17 +249,24 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	})
 	best := vs[0]
 	if len(best.cmp.differ) == 0 && c.retry(e, best.r) {
-		if best.r.Decision == "needs_review" {
-			// Another photo of the voucher held for review for this same
-			// order (the buyer's page asks for one when the first was
-			// poor): it is read on its own merits, not answered with the
-			// earlier result.
-			f.RetakeOf = best.r.ID
-			f.Reasons = append(f.Reasons, Reason{Code: "retake", Layer: "payment", RefID: best.r.ID,
-				Detail: "a new capture of the voucher held for review for this order (" + strings.Join(best.cmp.agree, ", ") + " agree)"})
+		// Another capture of the same voucher for the same order: measured
+		// against the order's latest receipt of it.
+		last := best
+		for _, v := range vs[1:] {
+			if len(v.cmp.differ) == 0 && c.retry(e, v.r) && v.r.UploadedAt.After(last.r.UploadedAt) {
+				last = v
+			}
+		}
+		if last.r.Decision == "verified" {
+			f.Retry, f.RetryOf = true, last.r.ID
 			return f, nil
 		}
-		f.Retry, f.RetryOf = true, best.r.ID
+		// Not verified (held for review, a new photo asked for, or turned
+		// down on a reading): the new photo is read on its own merits,
+		// not answered with the earlier result.
+		f.RetakeOf = last.r.ID
+		f.Reasons = append(f.Reasons, Reason{Code: "retake", Layer: "payment", RefID: last.r.ID,
+			Detail: "a new capture of a voucher already sent for this order (" + strings.Join(last.cmp.agree, ", ") + " agree)"})
 		return f, nil
 	}
 	f.DuplicateOf = best.r.ID

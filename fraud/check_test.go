@@ -51,39 +51,63 @@ func fields(cip, op, amount, paid string) map[string]string {
 const h0 = uint64(0xA5A5_0F0F_3C3C_9999)
 
 // TestRetakeOfHeldVoucher: another photo of the same voucher for the same
-// order is a retry (answered with the earlier receipt) unless that receipt
-// is held for review, when it is a retake read on its own; for another
-// order it stays a duplicate; the very same bytes are always a retry.
+// order is a retry (answered with the earlier receipt) when that receipt
+// verified the order, and otherwise a retake read on its own, measured
+// against the order's latest receipt of it; for another order it stays a
+// duplicate; the very same bytes are a retry, unless their receipt was
+// superseded by a newer capture.
 func TestRetakeOfHeldVoucher(t *testing.T) {
-	first := fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-blurry", Hashes: fraud.Hashes{PHash: h0},
-		Fields: fields("73488329", "174009305", "149.90", "2026-11-21T18:42:07-05:00")}
-	retake := first
-	retake.SHA256, retake.Hashes.PHash = "sha-sharp", h0^0x7
-	for _, tc := range []struct {
-		name     string
-		decision string
+	capture := func(sha string, bits int) fraud.Evidence {
+		return fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: sha, Hashes: fraud.Hashes{PHash: h0 ^ (1<<uint(bits) - 1)},
+			Fields: fields("73488329", "174009305", "149.90", "2026-11-21T18:42:07-05:00")}
+	}
+	type earlier struct {
 		e        fraud.Evidence
-		retry    bool
-		retake   bool
-		flags    string
+		decision string
+	}
+	other := capture("sha-sharp", 3)
+	other.OrderID = "o2"
+	for _, tc := range []struct {
+		name    string
+		before  []earlier
+		e       fraud.Evidence
+		retryOf int // index into before, -1 for none
+		retake  int
+		flags   string
 	}{
-		{"new photo, first held for review", "needs_review", retake, false, true, "[]"},
-		{"new photo, first verified", "verified", retake, true, false, "[]"},
-		{"same bytes, first held for review", "needs_review", first, true, false, "[]"},
-		{"new photo for another order", "needs_review", fraud.Evidence{Merchant: "m", OrderID: "o2", SHA256: "sha-sharp", Hashes: retake.Hashes, Fields: retake.Fields}, false, false, "[duplicate]"},
+		{"new photo, first held for review", []earlier{{capture("sha-blurry", 0), "needs_review"}}, capture("sha-sharp", 3), -1, 0, "[]"},
+		{"new photo, first verified", []earlier{{capture("sha-blurry", 0), "verified"}}, capture("sha-sharp", 3), 0, -1, "[]"},
+		{"new photo after a new one was asked for", []earlier{{capture("sha-blurry", 0), "rejected"}}, capture("sha-sharp", 3), -1, 0, "[]"},
+		{"same bytes, first held for review", []earlier{{capture("sha-blurry", 0), "needs_review"}}, capture("sha-blurry", 0), 0, -1, "[]"},
+		{"third photo: measured against the latest", []earlier{{capture("sha-1", 0), "superseded"}, {capture("sha-2", 2), "needs_review"}}, capture("sha-3", 3), -1, 1, "[]"},
+		{"superseded bytes again: the latest answers", []earlier{{capture("sha-1", 0), "superseded"}, {capture("sha-2", 2), "verified"}}, capture("sha-1", 0), 1, -1, "[]"},
+		{"new photo for another order", []earlier{{capture("sha-blurry", 0), "needs_review"}}, other, -1, -1, "[duplicate]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
-			id := w.store(t, first)
-			if err := w.ix.Update(id, func(r *storage.Record) error { r.Decision = tc.decision; return nil }); err != nil {
-				t.Fatal(err)
+			var ids []string
+			for i, b := range tc.before {
+				id := w.store(t, b.e)
+				d := b.decision
+				at := time.Now().Add(time.Duration(i-10) * time.Minute)
+				if err := w.ix.Update(id, func(r *storage.Record) error { r.Decision, r.UploadedAt = d, at; return nil }); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
 			}
 			f, err := w.c.Check(tc.e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Retry != tc.retry || (f.RetakeOf == id) != tc.retake || fmt.Sprint(f.Flags) != tc.flags {
-				t.Fatalf("retry %v retake_of %q flags %v, want retry %v retake %v flags %s", f.Retry, f.RetakeOf, f.Flags, tc.retry, tc.retake, tc.flags)
+			wantRetry, wantRetake := "", ""
+			if tc.retryOf >= 0 {
+				wantRetry = ids[tc.retryOf]
+			}
+			if tc.retake >= 0 {
+				wantRetake = ids[tc.retake]
+			}
+			if f.Retry != (wantRetry != "") || f.RetryOf != wantRetry || f.RetakeOf != wantRetake || fmt.Sprint(f.Flags) != tc.flags {
+				t.Fatalf("retry %v of %q, retake of %q, flags %v; want retry of %q, retake of %q, flags %s", f.Retry, f.RetryOf, f.RetakeOf, f.Flags, wantRetry, wantRetake, tc.flags)
 			}
 		})
 	}
