@@ -210,6 +210,22 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 			res.merge(res2)
 		}
 	}
+	// Pass 3, only on a page whose letters run together (a narrow font,
+	// blurred) and still weak: Tesseract's layout drops a word that is one
+	// blob, so its mid-tones are lightened to part the letters.
+	if res.weak() && prep.RunTogether {
+		cfg3 := e.cfg.Prep
+		cfg3.PartLetters = true
+		prep3 := Preprocess(img, cfg3)
+		words3, err := recognize(c, prep3.Image, gosseract.PSM_SPARSE_TEXT)
+		if err == nil {
+			res3 := extract(words3, prep3.Image.Rect)
+			for k, b := range res3.Boxes {
+				res3.Boxes[k] = prep.reframe(prep3, b)
+			}
+			res.merge(res3)
+		}
+	}
 	// Identifiers re-read from their own line: on a whole page Tesseract
 	// can drop a digit at a bold word's edge, which the crop keeps.
 	for _, k := range []string{"cip", "operation"} {

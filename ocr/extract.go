@@ -925,7 +925,7 @@ func (r *Result) merge(o *Result) {
 		r.Fields.CIP = o.Fields.CIP
 		take("cip")
 	}
-	if better("operation") {
+	if better("operation") && o.Fields.Operation != r.Fields.CIP {
 		r.Fields.Operation = o.Fields.Operation
 		take("operation")
 	}

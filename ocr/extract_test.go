@@ -451,3 +451,32 @@ func TestAmountConfidenceIsItsDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestSkewFromRunTogetherWords: a page whose letters all touch has no
+// separate glyphs; the bottoms of its words still give the skew, and the
+// page is marked as run together.
+func TestSkewFromRunTogetherWords(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 700, 1000))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	for row := 0; row < 22; row++ {
+		y := 40 + row*42
+		for _, x := range []int{40, 230, 420} {
+			for yy := y; yy < y+16; yy++ {
+				for xx := x; xx < x+110+(row*7)%50; xx++ {
+					g.Pix[yy*g.Stride+xx] = 20
+				}
+			}
+		}
+	}
+	for _, deg := range []float64{4, -6} {
+		m, _ := textMarks(rotate(g, deg, 255))
+		if !m.runTogether {
+			t.Fatalf("rotated %v°: not marked as run together", deg)
+		}
+		if got := estimateSkew(m.pts); math.Abs(got+deg) > 0.5 {
+			t.Fatalf("rotated %v°: skew %v, want %v", deg, got, -deg)
+		}
+	}
+}

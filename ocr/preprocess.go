@@ -10,14 +10,16 @@ import (
 // Prepared is a voucher image made ready for Tesseract, with what was
 // measured on the way.
 type Prepared struct {
-	Image      *image.Gray     // normalised, deskewed document at reading scale
-	Doc        image.Rectangle // document region in the (oriented) upload
-	Angle      float64         // rotation applied, degrees counter-clockwise
-	Scale      float64         // factor from the upload's pixels to Image's
-	GlyphPx    float64         // median glyph height in the upload, pixels
-	Brightness float64         // mean brightness of the document, 0–255
-	Sharpness  float64         // mean gradient energy of text edges at reading scale
-	NoDocument bool            // no text-like marks were found
+	Image       *image.Gray     // normalised, deskewed document at reading scale
+	Doc         image.Rectangle // document region in the (oriented) upload
+	Angle       float64         // rotation applied, degrees counter-clockwise
+	Scale       float64         // factor from the upload's pixels to Image's
+	GlyphPx     float64         // median glyph height in the upload, pixels
+	Brightness  float64         // mean brightness of the document, 0–255
+	Sharpness   float64         // mean gradient energy of text edges at reading scale
+	NoDocument  bool            // no text-like marks were found
+	RunTogether bool            // most text marks are whole words, their letters touching
+	Lightened   bool            // mid-tones lightened to part touching letters (PrepConfig.PartLetters)
 
 	preRotW, preRotH int // size of the scaled page before rotation, to map boxes back
 }
@@ -148,6 +150,10 @@ type PrepConfig struct {
 	// below this get an unsharp mask (default 1700, measured:
 	// docs/measurements.md; negative: never).
 	SharpenBelow float64
+	// PartLetters lightens the mid-tones of a page whose letters run
+	// together, to RunTogetherGamma (default 0.5) instead of Gamma.
+	PartLetters      bool
+	RunTogetherGamma float64
 }
 
 const workLongSide = 2400 // uploads larger than this are first area-downscaled
@@ -198,6 +204,14 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	}
 	if !cfg.NoDeskew && len(marks.pts) >= 50 {
 		p.Angle = estimateSkew(marks.pts)
+	}
+	p.RunTogether = marks.runTogether
+	if marks.runTogether && cfg.PartLetters && !cfg.NoNormalize {
+		// Tesseract's layout analysis drops a word whose letters all touch
+		// (a narrow font, blurred): lighten the mid-tones so the grey
+		// between letters turns to paper.
+		lighten(g, cfg.Gamma, cfg.RunTogetherGamma)
+		p.Lightened = true
 	}
 	glyph := marks.glyphHeight * af // at the working (pre-scaled) resolution
 	scale := 1.0
@@ -421,14 +435,37 @@ func flatten(g *image.Gray, cfg PrepConfig) *image.Gray {
 	return out
 }
 
+// lighten re-maps g, whose mid-tones were raised to the power from (the
+// flattening gamma, 2 by default), to the power to instead.
+func lighten(g *image.Gray, from, to float64) {
+	if from == 0 {
+		from = 2
+	}
+	if to == 0 {
+		to = 0.5
+	}
+	var lut [256]uint8
+	for v := 0; v < 256; v++ {
+		lut[v] = uint8(255*math.Pow(float64(v)/255, to/from) + 0.5)
+	}
+	for i, v := range g.Pix {
+		g.Pix[i] = lut[v]
+	}
+}
+
 type marks struct {
 	pts         [][2]float64 // sampled dark pixel coordinates (analysis scale)
 	glyphHeight float64      // median height of character-like components (analysis scale)
+	runTogether bool         // most text is whole words, its letters touching
 }
 
 // textMarks finds ink at analysis scale (long side ≤ 1400): the dark pixels
 // and the median height of character-sized connected components. It returns
 // the factor from analysis to g's scale.
+// minGlyphMarks: below this many separate glyphs, textMarks also samples
+// the bottoms of run-together words.
+const minGlyphMarks = 200
+
 func textMarks(g *image.Gray) (marks, float64) {
 	f := max(1, (max(g.Rect.Dx(), g.Rect.Dy())+1399)/1400)
 	s := downscale(g, f)
@@ -445,17 +482,21 @@ func textMarks(g *image.Gray) (marks, float64) {
 	heights := make([]int, 0, 512)
 	lab := make([]bool, w*h)
 	stack := make([]int, 0, 256)
-	step := 1
+	comp := make([]int, 0, 256)
+	var bottom []int
+	var words [][2]float64
 	for i := range ink {
 		if !ink[i] || lab[i] {
 			continue
 		}
 		lab[i] = true
 		stack = append(stack[:0], i)
+		comp = comp[:0]
 		x0, y0, x1, y1, n := w, h, 0, 0, 0
 		for len(stack) > 0 {
 			j := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			comp = append(comp, j)
 			x, y := j%w, j/w
 			x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
 			n++
@@ -472,15 +513,40 @@ func textMarks(g *image.Gray) (marks, float64) {
 			}
 		}
 		cw, ch := x1-x0+1, y1-y0+1
-		if ch >= 4 && ch <= h/8 && cw <= 3*ch && cw >= 1 && n >= 6 {
+		switch {
+		case ch >= 4 && ch <= h/8 && cw <= 3*ch && n >= 6:
 			heights = append(heights, ch)
 			if len(m.pts) < 60000 {
 				// centre-bottom of each glyph: its baseline point
 				m.pts = append(m.pts, [2]float64{float64(x0+x1) / 2, float64(y1)})
 			}
+		case ch >= 4 && ch <= h/12 && cw > 3*ch && cw < w*3/4 && n >= 3*ch:
+			// Letters run together (a narrow font, blur): a word. Its
+			// lowest ink, column by column, follows the baseline.
+			bottom = append(bottom[:0], make([]int, cw)...)
+			for k := range bottom {
+				bottom[k] = -1
+			}
+			for _, j := range comp {
+				bottom[j%w-x0] = max(bottom[j%w-x0], j/w)
+			}
+			for k := 0; k < cw && len(words) < 60000; k += max(2, ch/2) {
+				if bottom[k] >= 0 {
+					words = append(words, [2]float64{float64(x0 + k), float64(bottom[k])})
+				}
+			}
 		}
 	}
-	_ = step
+	// Words only when separate glyphs are few and show no clear baseline
+	// direction (a narrow font, blur): where glyphs suffice, word bottoms
+	// (descenders, rules) only blur the profile (measured:
+	// docs/measurements.md).
+	if len(m.pts) < minGlyphMarks && len(words) > len(m.pts) {
+		m.runTogether = true
+		if skewProminence(m.pts) < minSkewProminence {
+			m.pts = append(m.pts, words...)
+		}
+	}
 	m.glyphHeight = float64(median(heights))
 	return m, float64(f)
 }
@@ -489,21 +555,7 @@ func textMarks(g *image.Gray) (marks, float64) {
 // glyph baselines horizontal: the angle maximising the sharpness of their
 // projection profile, searched over ±16°.
 func estimateSkew(pts [][2]float64) float64 {
-	score := func(deg float64) float64 {
-		th := deg * math.Pi / 180
-		c, s := math.Cos(th), math.Sin(th)
-		hist := map[int]int{}
-		for _, p := range pts {
-			// y after rotating the image by deg counter-clockwise
-			y := -s*p[0] + c*p[1]
-			hist[int(math.Floor(y/2))]++
-		}
-		var sum float64
-		for _, v := range hist {
-			sum += float64(v * v)
-		}
-		return sum
-	}
+	score := func(deg float64) float64 { return skewScore(pts, deg) }
 	best, bestS := 0.0, -1.0
 	for d := -16.0; d <= 16; d += 1 {
 		if s := score(d); s > bestS {
@@ -517,6 +569,42 @@ func estimateSkew(pts [][2]float64) float64 {
 		}
 	}
 	return best
+}
+
+// skewScore is the sharpness of the points' row profile after rotating
+// them by deg counter-clockwise: the sum of squared 2-pixel bin counts.
+func skewScore(pts [][2]float64, deg float64) float64 {
+	th := deg * math.Pi / 180
+	c, s := math.Cos(th), math.Sin(th)
+	hist := map[int]int{}
+	for _, p := range pts {
+		y := -s*p[0] + c*p[1]
+		hist[int(math.Floor(y/2))]++
+	}
+	var sum float64
+	for _, v := range hist {
+		sum += float64(v * v)
+	}
+	return sum
+}
+
+// minSkewProminence: a best angle scoring less than this many times the
+// mean over ±16° is no clear baseline direction.
+const minSkewProminence = 1.4
+
+// skewProminence is the best score over whole degrees in ±16° divided by
+// their mean.
+func skewProminence(pts [][2]float64) float64 {
+	best, sum := 0.0, 0.0
+	for d := -16.0; d <= 16; d++ {
+		v := skewScore(pts, d)
+		sum += v
+		best = max(best, v)
+	}
+	if sum == 0 {
+		return 0
+	}
+	return best / (sum / 33)
 }
 
 func meanOf(g *image.Gray) float64 {

@@ -50,6 +50,9 @@ type Options struct {
 	Photo  bool    // simulate a phone photo (else a screenshot or flat scan)
 	Blur   float64 // extra blur sigma for photos (0 = random 0–0.8)
 	Format string  // "jpg" (default) or "png"
+	// Touch widens every stroke sideways by this many pixels before the
+	// capture, so neighbouring letters touch (a condensed receipt font).
+	Touch int
 }
 
 var lima = time.FixedZone("PET", -5*3600)
@@ -125,6 +128,9 @@ func Render(v *Voucher, opt Options) ([]byte, error) {
 		img = renderStacked(v, r)
 	default:
 		img = renderApp(v, r)
+	}
+	if opt.Touch > 0 {
+		img = touch(img, opt.Touch)
 	}
 	var out image.Image = img
 	v.Capture = "screenshot"
@@ -317,6 +323,25 @@ func renderStacked(v *Voucher, r *rand.Rand) *image.Gray {
 	c.text(small, "Fecha de emisión: "+v.paid.Add(26*time.Hour).Format("02/01/2006 15:04"), 40, 0)
 	c.y += 60
 	return crop(img, c.y)
+}
+
+// touch darkens each pixel to the darkest of the n to its right: strokes
+// grow sideways until neighbouring letters meet.
+func touch(g *image.Gray, n int) *image.Gray {
+	out := image.NewGray(g.Rect)
+	w := g.Rect.Dx()
+	for y := 0; y < g.Rect.Dy(); y++ {
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		dst := out.Pix[y*out.Stride : y*out.Stride+w]
+		for x := range row {
+			m := row[x]
+			for k := 1; k <= n && x+k < w; k++ {
+				m = min(m, row[x+k])
+			}
+			dst[x] = m
+		}
+	}
+	return out
 }
 
 func crop(g *image.Gray, h int) *image.Gray {
