@@ -231,6 +231,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	for _, k := range []string{"cip", "operation"} {
 		recheckDigits(c, prep.Image, res, k)
 	}
+	res.dropGuesses()
 	res.Quality = assessQuality(prep, res)
 	res.Elapsed = time.Since(start)
 	return res, nil

@@ -912,6 +912,31 @@ func (r *Result) setFieldText(k, v string) {
 	}
 }
 
+// minFieldConfidence: a field read with less is noise Tesseract put
+// letters to (a speck, a smudge), and is left out rather than guessed.
+const minFieldConfidence = 0.1
+
+// dropGuesses removes the fields read with less than minFieldConfidence.
+func (r *Result) dropGuesses() {
+	for k, c := range r.Confidence {
+		if c >= minFieldConfidence {
+			continue
+		}
+		switch k {
+		case "cip":
+			r.Fields.CIP = ""
+		case "operation":
+			r.Fields.Operation = ""
+		case "amount":
+			r.Fields.AmountCents, r.Fields.HasAmount, r.Fields.Currency = 0, false, ""
+		case "paid_at":
+			r.Fields.PaidAt, r.Fields.TimeShown = time.Time{}, ""
+		}
+		delete(r.Confidence, k)
+		delete(r.Boxes, k)
+	}
+}
+
 // merge takes from o each field that r lacks or read with less confidence.
 func (r *Result) merge(o *Result) {
 	better := func(k string) bool { return o.Confidence[k] > r.Confidence[k] }

@@ -480,3 +480,22 @@ func TestSkewFromRunTogetherWords(t *testing.T) {
 		}
 	}
 }
+
+// TestDropGuesses: a field Tesseract read with (nearly) no confidence is
+// left out, not reported as read; the others stay.
+func TestDropGuesses(t *testing.T) {
+	ws := layout([]cell{{0, "Nro. Operación:"}, {20, "1411507"}}, []cell{{0, "Importe:"}, {20, "S/ 12.00"}})
+	for i := range ws {
+		if ws[i].Text == "1411507" {
+			ws[i].Conf = 0
+		}
+	}
+	r := extract(ws, image.Rect(0, 0, 600, 100))
+	if r.Fields.Operation != "1411507" {
+		t.Fatalf("extract did not pair the operation: %+v", r.Fields)
+	}
+	r.dropGuesses()
+	if _, ok := r.Confidence["operation"]; ok || r.Fields.Operation != "" || r.Fields.AmountCents != 1200 || !r.Fields.HasAmount {
+		t.Fatalf("after dropGuesses: %+v %v", r.Fields, r.Confidence)
+	}
+}
