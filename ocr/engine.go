@@ -226,6 +226,10 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 			res.merge(res3)
 		}
 	}
+	// A value its label announces that no pass found: Tesseract's layout
+	// drops a word whose letters all touch (bold digits of a condensed
+	// font), which single-line mode reads.
+	recoverOrphans(c, prep.Image, res)
 	// Identifiers re-read from their own line: on a whole page Tesseract
 	// can drop a digit at a bold word's edge, which the crop keeps.
 	for _, k := range []string{"cip", "operation"} {
@@ -265,6 +269,60 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 		res.Confidence[k] = min(res.Confidence[k], w.Conf)
 		return
 	}
+}
+
+// recoverOrphans reads, as single lines, the strip beside and the strip
+// below each label whose field no pass read, adds the words found there
+// that the page read lacks, extracts again and takes those fields.
+func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
+	var extra []Word
+	var keys []string
+	for k, l := range res.orphans {
+		if _, read := res.Confidence[k]; read {
+			continue // a later pass found it
+		}
+		keys = append(keys, k)
+		h := l.Dy()
+		for _, r := range []image.Rectangle{
+			// one line's height each: single-line mode reads whichever
+			// line a taller strip holds most of
+			image.Rect(l.Max.X+h/2, l.Min.Y-h/4, page.Rect.Max.X, l.Max.Y+h/4), // beside
+			image.Rect(l.Min.X-h, l.Max.Y, page.Rect.Max.X, l.Max.Y+9*h/5),     // below
+		} {
+			r = r.Intersect(page.Rect)
+			if r.Dx() < 2*h || r.Dy() < h || h < 4 {
+				continue
+			}
+			words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
+			if err != nil {
+				continue
+			}
+			for _, w := range words {
+				w.Box = w.Box.Add(r.Min)
+				if !overlapsAny(w.Box, res.Words) && !overlapsAny(w.Box, extra) {
+					extra = append(extra, w)
+				}
+			}
+		}
+	}
+	if len(extra) == 0 {
+		return
+	}
+	o := extract(append(append([]Word(nil), res.Words...), extra...), page.Rect)
+	res.mergeOnly(o, keys)
+}
+
+// overlapsAny reports whether b shares more than a third of its area with
+// one of the words' boxes: a word the page read already has.
+func overlapsAny(b image.Rectangle, ws []Word) bool {
+	a := b.Dx() * b.Dy()
+	for _, w := range ws {
+		in := b.Intersect(w.Box)
+		if !in.Empty() && 3*in.Dx()*in.Dy() > a {
+			return true
+		}
+	}
+	return false
 }
 
 func allDigits(s string) bool {

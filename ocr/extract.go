@@ -60,6 +60,8 @@ type Result struct {
 	Upload     image.Image // the decoded, oriented upload (for forensics)
 	Format     string
 	Elapsed    time.Duration
+
+	orphans map[string]image.Rectangle // key field not read → the box of its label, found without a value
 }
 
 // item is a label or a typed value found on one OCR line.
@@ -851,7 +853,42 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			}
 		}
 	}
+	res.orphans = orphanLabels(labels, res)
 	return res
+}
+
+// orphanLabels returns, for each key field extract left empty, the box of
+// the highest-priority label of that field found without a value.
+func orphanLabels(labels []*item, res *Result) map[string]image.Rectangle {
+	empty := map[role]string{}
+	if res.Fields.CIP == "" {
+		empty[rCIP] = "cip"
+	}
+	if res.Fields.Operation == "" {
+		empty[rOperation] = "operation"
+	}
+	if !res.Fields.HasAmount {
+		empty[rAmount] = "amount"
+	}
+	if res.Fields.PaidAt.IsZero() {
+		empty[rDate] = "paid_at"
+	}
+	out := map[string]image.Rectangle{}
+	prio, line := map[string]int{}, map[string]int{}
+	for _, l := range labels {
+		k, ok := empty[l.role]
+		if !ok || l.pair != nil {
+			continue
+		}
+		switch p, seen := prio[k]; {
+		case !seen || l.prio > p:
+			out[k], prio[k], line[k] = l.box, l.prio, l.line
+		case l.line == line[k]:
+			// "Código de pago (CIP)": two labels of one field on one line
+			out[k] = out[k].Union(l.box)
+		}
+	}
+	return out
 }
 
 func containsRole(rs []role, r role) bool {
@@ -935,6 +972,20 @@ func (r *Result) dropGuesses() {
 		delete(r.Confidence, k)
 		delete(r.Boxes, k)
 	}
+}
+
+// mergeOnly is merge limited to the fields named in keys.
+func (r *Result) mergeOnly(o *Result, keys []string) {
+	keep := map[string]bool{}
+	for _, k := range keys {
+		keep[k] = true
+	}
+	for k := range o.Confidence {
+		if !keep[k] {
+			delete(o.Confidence, k)
+		}
+	}
+	r.merge(o)
 }
 
 // merge takes from o each field that r lacks or read with less confidence.

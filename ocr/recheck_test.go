@@ -58,3 +58,45 @@ func TestRecheckDigits(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoverOrphans: a label read without its value (Tesseract's layout
+// dropped the value, a word whose letters all touch) gets it from a
+// single-line read of the strip beside it or below it.
+func TestRecoverOrphans(t *testing.T) {
+	c := gosseract.NewClient()
+	defer c.Close()
+	if err := c.SetLanguage("spa"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetVariable("debug_file", "/dev/null")
+	regular, err := assets.Face("DejaVuSans.ttf", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bold, err := assets.Face("DejaVuSans-Bold.ttf", 34)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stacked := range []bool{false, true} {
+		g := image.NewGray(image.Rect(0, 0, 900, 200))
+		draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+		d := &font.Drawer{Dst: g, Src: image.Black, Face: regular, Dot: fixed.P(30, 60)}
+		d.DrawString("Código CIP:")
+		label := image.Rect(30, 36, 30+font.MeasureString(regular, "Código CIP:").Ceil(), 68)
+		d.Face, d.Dot = bold, fixed.P(520, 60)
+		if stacked {
+			d.Dot = fixed.P(30, 118)
+		}
+		d.DrawString("44938268")
+		words := []Word{{Text: "Código", Box: image.Rect(30, 36, 130, 68), Conf: 0.96}, {Text: "CIP:", Box: image.Rect(140, 36, label.Max.X, 68), Conf: 0.93}}
+		res := extract(words, g.Rect)
+		if res.Fields.CIP != "" || res.orphans["cip"].Empty() {
+			t.Fatalf("stacked %v: want the CIP label orphaned, got %+v, orphans %v", stacked, res.Fields, res.orphans)
+		}
+		res.Words = words
+		recoverOrphans(c, g, res)
+		if res.Fields.CIP != "44938268" || res.Confidence["cip"] < 0.5 {
+			t.Fatalf("stacked %v: CIP %q at %.2f, want 44938268", stacked, res.Fields.CIP, res.Confidence["cip"])
+		}
+	}
+}
