@@ -24,12 +24,15 @@ type Config struct {
 	MaxCandidates int
 	// TimeTolerance: payment times this close count as the same.
 	TimeTolerance time.Duration
+	// MinFieldConfidence: a field read with less confidence, on either
+	// side, is neither agreement nor difference (a misreading is no edit).
+	MinFieldConfidence float64
 }
 
 // DefaultConfig: a pHash within 14 bits nominates candidates (re-captures
 // measured up to ~12 on the dev corpus; same-template vouchers also fall
 // inside, which is why the fields decide).
-var DefaultConfig = Config{MaxPHashDistance: 14, MaxCandidates: 32, TimeTolerance: time.Minute}
+var DefaultConfig = Config{MaxPHashDistance: 14, MaxCandidates: 32, TimeTolerance: time.Minute, MinFieldConfidence: 0.5}
 
 // Lookup is what the checker needs of the index (storage.Index has it).
 type Lookup interface {
@@ -44,9 +47,10 @@ type Evidence struct {
 	Merchant, OrderID string
 	SHA256            string
 	Hashes            Hashes
-	Fields            map[string]string // as in scan: cip, operation, amount, currency, paid_at
-	Data              []byte            // the file, for metadata checks (may be nil)
-	Pixels            []Reason          // single-image forensics (Inspect), run before the check
+	Fields            map[string]string  // as in scan: cip, operation, amount, currency, paid_at
+	Confidence        map[string]float64 // per field, 0–1 (nil: all sure)
+	Data              []byte             // the file, for metadata checks (may be nil)
+	Pixels            []Reason           // single-image forensics (Inspect), run before the check
 }
 
 // Reason is one piece of evidence behind a finding, for the support agent.
@@ -99,11 +103,15 @@ type fieldCmp struct {
 	misread       []string // differ by one character: one OCR confusion apart
 }
 
-func (c *Checker) compare(a, b map[string]string) fieldCmp {
+func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64) fieldCmp {
 	var r fieldCmp
+	unsure := func(conf map[string]float64, k string) bool {
+		v, ok := conf[k]
+		return ok && v < c.cfg.MinFieldConfidence
+	}
 	for _, k := range []string{"cip", "operation", "amount", "paid_at"} {
 		x, y := a[k], b[k]
-		if x == "" || y == "" {
+		if x == "" || y == "" || unsure(ca, k) || unsure(cb, k) {
 			continue
 		}
 		same := x == y
@@ -222,7 +230,7 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 		if r.SHA256 == e.SHA256 {
 			continue // a retry seen above
 		}
-		cmp := c.compare(e.Fields, r.Fields)
+		cmp := c.compare(e.Fields, r.Fields, e.Confidence, r.Confidence)
 		idAgree := has(cmp.agree, "cip") || has(cmp.agree, "operation")
 		_, near := dist[r.ID]
 		switch {

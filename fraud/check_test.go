@@ -222,3 +222,28 @@ func sortDur(d []time.Duration) {
 		}
 	}
 }
+
+// TestUnsureFieldIsNoEdit: a re-capture whose operation number was read
+// with low confidence (and wrong) is a duplicate, not an edit of the
+// operation; read with confidence, the same difference is an edit.
+func TestUnsureFieldIsNoEdit(t *testing.T) {
+	orig := fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0},
+		Fields: fields("36410080", "1807827", "7.00", "2026-09-27T06:38:25-05:00")}
+	for _, tc := range []struct {
+		conf  float64
+		flags string
+	}{{0.35, "[duplicate]"}, {0.9, "[edited]"}} {
+		w := newWorld(t)
+		w.store(t, orig)
+		e := fraud.Evidence{Merchant: "m", OrderID: "o2", SHA256: "sha-2", Hashes: fraud.Hashes{PHash: h0 ^ 0x3f},
+			Fields:     fields("36410080", "1007327", "7.00", "2026-09-27T06:38:25-05:00"),
+			Confidence: map[string]float64{"cip": 0.97, "operation": tc.conf, "amount": 0.95, "paid_at": 0.9}}
+		f, err := w.c.Check(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(f.Flags) != tc.flags {
+			t.Fatalf("operation read at %.2f: flags %v, want %s", tc.conf, f.Flags, tc.flags)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 	fields := fieldMap(res.Fields)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Data: data, Pixels: pix})
+	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Confidence: res.Confidence, Data: data, Pixels: pix})
 	if err != nil {
 		return nil, f, err
 	}
