@@ -277,9 +277,10 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 	var extra []Word
 	var keys []string
-	for k, l := range res.orphans {
-		if _, read := res.Confidence[k]; read {
-			continue // a later pass found it
+	for _, k := range keyFields { // in a fixed order: the same upload reads the same
+		l, ok := res.orphans[k]
+		if _, read := res.Confidence[k]; !ok || read {
+			continue // no label left alone, or a later pass found it
 		}
 		keys = append(keys, k)
 		h := l.Dy()
