@@ -459,13 +459,13 @@ type marks struct {
 	runTogether bool         // most text is whole words, its letters touching
 }
 
-// textMarks finds ink at analysis scale (long side ≤ 1400): the dark pixels
-// and the median height of character-sized connected components. It returns
-// the factor from analysis to g's scale.
 // minGlyphMarks: below this many separate glyphs, textMarks also samples
 // the bottoms of run-together words.
 const minGlyphMarks = 200
 
+// textMarks finds ink at analysis scale (long side ≤ 1400): the dark pixels
+// and the median height of character-sized connected components. It returns
+// the factor from analysis to g's scale.
 func textMarks(g *image.Gray) (marks, float64) {
 	f := max(1, (max(g.Rect.Dx(), g.Rect.Dy())+1399)/1400)
 	s := downscale(g, f)
