@@ -868,7 +868,7 @@ func orphanLabels(labels []*item, res *Result) map[string]image.Rectangle {
 		empty[rOperation] = "operation"
 	}
 	if !res.Fields.HasAmount {
-		empty[rAmount] = "amount"
+		empty[rAmount], empty[rTotal] = "amount", "amount"
 	}
 	if res.Fields.PaidAt.IsZero() {
 		empty[rDate] = "paid_at"
