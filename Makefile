@@ -43,6 +43,7 @@ bench: build
 	go test -run '^$$' -bench . -benchtime 3x -benchmem ./...
 	@if [ -d ../shared/corpus/dev ]; then \
 	  echo "== dev corpus (originals)"; $(BIN) eval --kind original --labels ../shared/corpus/dev/labels.jsonl ../shared/corpus/dev | tail -1; \
+	  echo "== decisions on the dev corpus"; $(BIN) eval --decide --labels ../shared/corpus/dev/labels.jsonl ../shared/corpus/dev | grep -v '^wrong'; \
 	  echo "== side by side on the dev corpus, 2 at a time"; \
 	  CONSTANCIA_BENCH_DIR=$(abspath ../shared/corpus/dev) go test -run '^$$' -bench Throughput -benchtime 1x ./ocr; \
 	fi
