@@ -44,6 +44,10 @@ type Policy struct {
 	AutoVerifyConfidence float64       `json:"auto_verify_confidence"` // below this on a key field: review (default 0.8)
 	ReviewAboveCents     int64         `json:"review_above_cents"`     // amounts above this always get a person (0 = never)
 	CIPExpiry            time.Duration `json:"cip_expiry"`             // default life of a new order's CIP (default 72 h)
+	// VerifyPoorImages: a blurry, dark or small photo whose key fields
+	// were all read at the auto-verify confidence may verify (default
+	// false: every poor image gets a person, as pixel checks see less).
+	VerifyPoorImages bool `json:"verify_poor_images"`
 }
 
 // DefaultPolicy is exact amounts, auto-verify at 0.8 confidence and CIPs
@@ -263,7 +267,7 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 	if p.ReviewAboveCents > 0 && o.AmountCents > p.ReviewAboveCents {
 		review = append(review, ReasonHighAmount)
 	}
-	if len(v.Quality) > 0 {
+	if len(v.Quality) > 0 && !(p.VerifyPoorImages && hasAll(v.Confidence, p.AutoVerifyConfidence, "cip", "amount", "paid_at")) {
 		review = append(review, ReasonPoorImage)
 	}
 	d.Reasons = dedupe(review)
@@ -273,6 +277,16 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 		d.Decision = Verified
 	}
 	return d
+}
+
+// hasAll reports whether every field in ks was read with at least min.
+func hasAll(conf map[string]float64, min float64, ks ...string) bool {
+	for _, k := range ks {
+		if c, ok := conf[k]; !ok || c < min {
+			return false
+		}
+	}
+	return true
 }
 
 func hasAny(s []string, xs ...string) bool {

@@ -114,6 +114,8 @@ func (s *server) routes() *gin.Engine {
 	auth.GET("/receipts/:id/webhooks", s.getReceiptWebhooks)
 	auth.POST("/settlements", s.uploadSettlement)
 	auth.GET("/reports/reconciliation", s.reconciliationReport)
+	auth.GET("/policy", s.getPolicy)
+	auth.PUT("/policy", s.putPolicy)
 	s.consoleRoutes(r)
 	r.GET("/u/:token", s.uploadPage)
 	r.POST("/u/:token", s.uploadPost)

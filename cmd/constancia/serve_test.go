@@ -117,6 +117,17 @@ func multipartFile(t testing.TB, name string, data []byte, extra map[string]stri
 	return &buf, w.FormDataContentType()
 }
 
+// errCode is the code of an {"error":{"code","message"}} body.
+func errCode(b []byte) string {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
+		return "not an error body: " + string(b)
+	}
+	return e.Error.Code
+}
+
 var auth = map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "application/json"}
 
 // TestServeEndToEnd: create an order, upload the buyer's voucher through
@@ -255,15 +266,6 @@ func TestServeBadInput(t *testing.T) {
 	defer s.close()
 	ts := httptest.NewServer(s.routes())
 	defer ts.Close()
-	errCode := func(b []byte) string {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
-			return "not an error body: " + string(b)
-		}
-		return e.Error.Code
-	}
 	for _, tc := range []struct {
 		name, method, path, body string
 		hdr                      map[string]string
@@ -681,5 +683,45 @@ func TestRetakeAfterReview(t *testing.T) {
 	sort.Strings(ds)
 	if fmt.Sprint(ds) != "[superseded verified]" {
 		t.Fatalf("decisions of the order's receipts: %v (%s)", ds, b)
+	}
+}
+
+// TestPolicyAPI: a merchant reads and changes its matching policy (only
+// the fields sent), bad values get 400 with a typed error and change
+// nothing, and the next verification follows the new policy.
+func TestPolicyAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	get := func() string {
+		st, b, _ := call(t, "GET", base+"/api/v1/policy", nil, auth)
+		if st != 200 {
+			t.Fatalf("GET policy: %d %s", st, b)
+		}
+		return string(b)
+	}
+	if got := get(); got != `{"amount_tolerance":"0.00","auto_verify_confidence":0.8,"review_above":"","cip_expiry_hours":72,"verify_poor_images":false}` {
+		t.Fatalf("default policy %s", got)
+	}
+	for _, bad := range []string{`{"review_above":"cien"}`, `{"auto_verify_confidence":1.5}`, `{"auto_verify_confidence":0}`,
+		`{"cip_expiry_hours":0}`, `{"cip_expiry_hours":100000}`, `{"amount_tolerance":"-1.00"}`, `{"reviewabove":"1.00"}`, `not json`} {
+		st, b, _ := call(t, "PUT", base+"/api/v1/policy", strings.NewReader(bad), auth)
+		if st != 400 || errCode(b) != "invalid" {
+			t.Fatalf("PUT %s: %d %s", bad, st, b)
+		}
+	}
+	st, b, _ := call(t, "PUT", base+"/api/v1/policy", strings.NewReader(`{"review_above":"1.00","verify_poor_images":true}`), auth)
+	want := `{"amount_tolerance":"0.00","auto_verify_confidence":0.8,"review_above":"1.00","cip_expiry_hours":72,"verify_poor_images":true}`
+	if st != 200 || string(b) != want || get() != want {
+		t.Fatalf("PUT: %d %s, then GET %s", st, b, get())
+	}
+	// Every voucher above S/ 1.00 now gets a person.
+	_, img, _ := appOrder(t, base, "P-1", 23)
+	mp, ct := multipartFile(t, "v.png", img, map[string]string{"order_id": "P-1"})
+	st, b, _ = call(t, "POST", base+"/api/v1/verify", mp, map[string]string{"Content-Type": ct, "Authorization": "Bearer " + testKey})
+	if st != 200 || !strings.Contains(string(b), `"decision":"needs_review"`) || !strings.Contains(string(b), "amount_above_review_threshold") {
+		t.Fatalf("verify under the new policy: %d %s", st, b)
 	}
 }
