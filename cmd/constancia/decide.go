@@ -27,7 +27,7 @@ type decisionReport struct {
 // the payment, open 72 h). Uploads carry no order id, so the CIP, amount
 // and time decide which order a voucher proves, and a re-used voucher
 // meets the order its first upload already verified.
-func (m *Main) evaluateDecisions(ctx context.Context, labels map[string]label, dir string, workers int) (decisionReport, error) {
+func (m *Main) evaluateDecisions(ctx context.Context, labels map[string]label, dir string, workers int, policy matcher.Policy) (decisionReport, error) {
 	rep := decisionReport{Counts: map[string]map[string]int{}, Reasons: map[string]map[string]int{}}
 	tmp, err := os.MkdirTemp("", "constancia-decide-")
 	if err != nil {
@@ -50,6 +50,9 @@ func (m *Main) evaluateDecisions(ctx context.Context, labels map[string]label, d
 	}
 	sort.Strings(files)
 	const merchant = "eval"
+	if err := book.SetPolicy(merchant, policy); err != nil {
+		return rep, err
+	}
 	seen := map[string]bool{}
 	for _, f := range files {
 		l := labels[filepath.Base(f)]

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/constancia/constancia/matcher"
 )
 
 // label is the subset of a labels.jsonl line that eval scores.
@@ -127,6 +129,7 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 	workers := fs.Int("workers", defaultWorkers(), "OCR workers")
 	kind := fs.String("kind", "", "score only labels of this kind (original, duplicate, edited)")
 	decide := fs.Bool("decide", false, "instead of field accuracy, count the decisions reached against one open order per labelled payment")
+	poor := fs.Bool("verify-poor-images", false, "with --decide: the merchant policy's verify_poor_images")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,7 +152,9 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 		}
 	}
 	if *decide {
-		rep, err := m.evaluateDecisions(ctx, labels, dir, *workers)
+		p := matcher.DefaultPolicy
+		p.VerifyPoorImages = *poor
+		rep, err := m.evaluateDecisions(ctx, labels, dir, *workers, p)
 		if err != nil {
 			return err
 		}
