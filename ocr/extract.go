@@ -250,6 +250,8 @@ var (
 	reDMY         = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
 	reYMD         = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)
 	reTxt         = regexp.MustCompile(`\b(\d{1,2})(?:\s*de\s+|\s*[/\-]\s*|\s*)(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?(?:\s*[/\-]\s*|\s*(?:de\s+|del\s+)?)(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTxtMDY      = regexp.MustCompile(`\b(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?\s*(\d{1,2}),?\s*(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	reISOT        = regexp.MustCompile(`(\d)t(\d)`) // "2026-11-21t18:05:07": the T of ISO 8601
 	reTime        = regexp.MustCompile(`\b` + timePat)
 	reMoney       = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
 	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
@@ -259,7 +261,7 @@ var (
 // lineItems finds the labels and typed values of one line.
 func lineItems(l line, li int) []*item {
 	var out []*item
-	low := fold(l.text)
+	low := reISOT.ReplaceAllString(fold(l.text), "$1 $2") // same length: spans stay
 	taken := make([]bool, len(low))
 	boxOf := func(a, b int) (image.Rectangle, float64) {
 		var r image.Rectangle
@@ -294,7 +296,7 @@ func lineItems(l line, li int) []*item {
 		return true
 	}
 	// Dates (with an optional time), textual dates, then times alone.
-	for _, re := range []*regexp.Regexp{reTxt, reDMY, reYMD} {
+	for _, re := range []*regexp.Regexp{reTxt, reTxtMDY, reDMY, reYMD} {
 		for _, m := range re.FindAllStringSubmatchIndex(low, -1) {
 			if !free(m[0], m[1]) {
 				continue
@@ -569,6 +571,10 @@ func parseDate(re *regexp.Regexp, low string, m []int) (*item, bool) {
 	case reTxt:
 		d, _ = strconv.Atoi(get(1))
 		mo = monthNames[get(2)]
+		y, _ = strconv.Atoi(get(3))
+	case reTxtMDY:
+		mo = monthNames[get(1)]
+		d, _ = strconv.Atoi(get(2))
 		y, _ = strconv.Atoi(get(3))
 	}
 	if y < 2000 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > 31 {

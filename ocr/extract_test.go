@@ -499,3 +499,27 @@ func TestDropGuesses(t *testing.T) {
 		t.Fatalf("after dropGuesses: %+v %v", r.Fields, r.Confidence)
 	}
 }
+
+// TestPaymentTimeStyles: 12-hour times around midnight and noon, two-digit
+// years, month-first English dates and ISO 8601's T.
+func TestPaymentTimeStyles(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"21/11/2026 12:05 a. m.", "2026-11-21T00:05:00-05:00"},
+		{"21/11/2026 12:05 p. m.", "2026-11-21T12:05:00-05:00"},
+		{"21/11/2026 12:05 AM", "2026-11-21T00:05:00-05:00"},
+		{"21/11/2026 00:05", "2026-11-21T00:05:00-05:00"},
+		{"21/11/26 18:05", "2026-11-21T18:05:00-05:00"},
+		{"21 de noviembre del 2026, 6:05 pm", "2026-11-21T18:05:00-05:00"},
+		{"Nov 21, 2026 6:05 PM", "2026-11-21T18:05:00-05:00"},
+		{"2026-11-21T18:05:07", "2026-11-21T18:05:07-05:00"},
+	} {
+		r := extract(layout([]cell{{0, "Fecha de pago:"}, {16, tc.in}}), image.Rect(0, 0, 900, 100))
+		got := ""
+		if !r.Fields.PaidAt.IsZero() {
+			got = r.Fields.PaidAt.Format(time.RFC3339)
+		}
+		if got != tc.want {
+			t.Errorf("%q: got %q want %q", tc.in, got, tc.want)
+		}
+	}
+}
