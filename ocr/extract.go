@@ -77,6 +77,7 @@ type item struct {
 	text      string
 	cents     int64
 	currency  string
+	whole     bool      // money without cents ("S/ 150"): only taken beside an amount label
 	date      time.Time // date part (and time when hasTime)
 	hasDate   bool
 	hasTime   bool
@@ -255,6 +256,7 @@ var (
 	reTime        = regexp.MustCompile(`\b` + timePat)
 	reMoney       = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
 	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
+	reWholeMoney  = regexp.MustCompile(`(s/\s?\.?|s/,|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?:,\d{3})+|\d{1,6})\b`)
 	reNumber      = regexp.MustCompile(`\b\d{5,14}\b`)
 )
 
@@ -351,6 +353,21 @@ func lineItems(l line, li int) []*item {
 		// The amount is as sure as its digits: Tesseract gives a bare "S/"
 		// a low confidence even when it reads it right.
 		_, it.conf = boxOf(m[4], m[5])
+	}
+	// "S/ 150": a whole amount after a currency sign. Less sure than one
+	// with cents: OCR may have lost the point of "1.50". Not "S/ 45.5".
+	for _, m := range reWholeMoney.FindAllStringSubmatchIndex(low, -1) {
+		if !free(m[0], m[1]) || (m[1]+1 < len(low) && strings.ContainsRune(".,", rune(low[m[1]])) && unicode.IsDigit(rune(low[m[1]+1]))) {
+			continue
+		}
+		cents, ok := parseCents(strings.ReplaceAll(low[m[4]:m[5]], ",", "") + ".00")
+		if !ok {
+			continue
+		}
+		it := &item{kind: kMoney, cents: cents, currency: currencyOf(low[m[2]:m[3]]), whole: true}
+		add(m[0], m[1], it)
+		_, c := boxOf(m[4], m[5])
+		it.conf = c * 0.75
 	}
 	for _, m := range reNumber.FindAllStringIndex(low, -1) {
 		if !free(m[0], m[1]) {
@@ -793,7 +810,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 	} else {
 		for _, v := range values { // an unlabelled amount with a currency sign
-			if v.kind == kMoney && v.pair == nil && v.currency != "" {
+			if v.kind == kMoney && v.pair == nil && v.currency != "" && !v.whole {
 				amt, amtConf = v, 0.5
 				break
 			}

@@ -523,3 +523,34 @@ func TestPaymentTimeStyles(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeAmounts: an amount printed without cents after a currency sign
+// is read beside its label ("S/ 150", "S/. 1,250", "USD 120"), a suffix
+// "soles" still gives PEN, and one decimal ("S/ 45.5") gives nothing.
+func TestWholeAmounts(t *testing.T) {
+	for _, tc := range []struct{ in, want, cur string }{
+		{"S/ 150", "150.00", "PEN"},
+		{"S/. 1,250", "1250.00", "PEN"},
+		{"75.50 soles", "75.50", "PEN"},
+		{"USD 120", "120.00", "USD"},
+		{"S/ 45.5", "", ""},
+	} {
+		r := extract(layout([]cell{{0, "Monto pagado:"}, {16, tc.in}}, []cell{{0, "Código CIP: 12345678"}}), image.Rect(0, 0, 900, 100))
+		got := ""
+		if r.Fields.HasAmount {
+			got = r.Fields.Amount()
+		}
+		if got != tc.want || r.Fields.Currency != tc.cur {
+			t.Errorf("%q: got %q %s want %q %s", tc.in, got, r.Fields.Currency, tc.want, tc.cur)
+		}
+	}
+}
+
+// TestWholeAmountNeedsLabel: a lone "$ 1" (a speck read as a sign) is no
+// unlabelled amount.
+func TestWholeAmountNeedsLabel(t *testing.T) {
+	r := extract(layout([]cell{{0, "lorem $ 1 ipsum"}}, []cell{{0, "Código CIP: 12345678"}}), image.Rect(0, 0, 900, 100))
+	if r.Fields.HasAmount {
+		t.Fatalf("amount %s from a lone whole number", r.Fields.Amount())
+	}
+}
