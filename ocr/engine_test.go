@@ -296,3 +296,27 @@ func benchFiles(b *testing.B) []string {
 	}
 	return out
 }
+
+// TestReadDarkHeader: an app screenshot whose amount is printed in white on
+// a dark header is read; the header is inverted, not whitened away.
+func TestReadDarkHeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for i := 0; i < 4; i++ {
+		v := synth.Random(61, i)
+		v.Template = "header"
+		data, err := synth.Render(&v, synth.Options{Seed: uint64(61 + i), Format: []string{"png", "jpg"}[i%2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Read(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields.Amount() != v.Amount || r.Fields.Currency != v.Currency || r.Fields.CIP != v.CIP || r.Prep.Inverted == 0 {
+			t.Fatalf("voucher %d: amount %s %s, CIP %s, %d panels inverted; want %s %s, %s", i, r.Fields.Amount(), r.Fields.Currency, r.Fields.CIP, r.Prep.Inverted, v.Amount, v.Currency, v.CIP)
+		}
+	}
+}

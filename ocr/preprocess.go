@@ -19,6 +19,7 @@ type Prepared struct {
 	Sharpness   float64         // mean gradient energy of text edges at reading scale
 	NoDocument  bool            // no text-like marks were found
 	RunTogether bool            // most text marks are whole words, their letters touching
+	Inverted    int             // dark panels with light text turned to dark on light
 	Lightened   bool            // mid-tones lightened to part touching letters (PrepConfig.PartLetters)
 
 	preRotW, preRotH int // size of the scaled page before rotation, to map boxes back
@@ -190,8 +191,11 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		int(float64(docRect.Max.X)/pre), int(float64(docRect.Max.Y)/pre)).Add(img.Bounds().Min)
 
 	// 2. Illumination: divide by a background estimate so shadows, vignettes
-	// and faded thermal paper all become dark ink on white.
+	// and faded thermal paper all become dark ink on white. A dark panel
+	// with light text (an app's coloured header with the amount in white)
+	// is turned to dark on light first, or it would be whitened away.
 	if !cfg.NoNormalize {
+		p.Inverted = invertPanels(g)
 		g = flatten(g, cfg)
 	}
 	p.Brightness = meanOf(g)
@@ -680,6 +684,75 @@ func clearBorder(g *image.Gray) {
 			push(x, y+1)
 		}
 	}
+}
+
+// invertPanels finds solid dark panels — a band at least 60 % of the page
+// wide and 4 % of it high, over 70 % dark within its bounds (a header, a
+// card; not a button) — that
+// hold light marks, and inverts each panel's bounding box in place. It
+// returns how many it inverted. A dark background around a photographed
+// ticket is no panel: the paper inside leaves it far from solid.
+func invertPanels(g *image.Gray) int {
+	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
+	s := downscale(g, f)
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	if w < 20 || h < 20 {
+		return 0
+	}
+	const dark, light = 90, 170
+	lab := make([]int32, w*h)
+	stack := make([]int, 0, 1024)
+	n := 0
+	var next int32
+	for i := range lab {
+		if lab[i] != 0 || s.Pix[(i/w)*s.Stride+i%w] >= dark {
+			continue
+		}
+		next++
+		lab[i] = next
+		stack = append(stack[:0], i)
+		x0, y0, x1, y1, area := w, h, 0, 0, 0
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			x, y := j%w, j/w
+			x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			area++
+			for _, k := range [4]int{j - 1, j + 1, j - w, j + w} {
+				if (k == j-1 && x == 0) || (k == j+1 && x == w-1) || k < 0 || k >= w*h {
+					continue
+				}
+				if lab[k] == 0 && s.Pix[(k/w)*s.Stride+k%w] < dark {
+					lab[k] = next
+					stack = append(stack, k)
+				}
+			}
+		}
+		bw, bh := x1-x0+1, y1-y0+1
+		if bw*10 < w*6 || bh*25 < h || float64(area) < 0.7*float64(bw*bh) || bw*bh > w*h*9/10 {
+			continue
+		}
+		lightMarks := 0
+		for y := y0; y <= y1; y++ {
+			for x := x0; x <= x1; x++ {
+				if s.Pix[y*s.Stride+x] > light {
+					lightMarks++
+				}
+			}
+		}
+		if lightMarks*200 < bw*bh { // under 0.5 %: a plain bar, no text
+			continue
+		}
+		r := image.Rect(x0*f, y0*f, min((x1+1)*f, g.Rect.Dx()), min((y1+1)*f, g.Rect.Dy()))
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			row := g.Pix[y*g.Stride+r.Min.X : y*g.Stride+r.Max.X]
+			for x := range row {
+				row[x] = 255 - row[x]
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // unsharp returns g + k·(g − blur(g)): edges steepened by k.
