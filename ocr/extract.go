@@ -270,7 +270,16 @@ func lineItems(l line, li int) []*item {
 		conf, n := 0.0, 0
 		for i, sp := range l.spans {
 			if sp[1] > a && sp[0] < b {
-				r = r.Union(l.words[i].Box)
+				// Only the characters of the word inside [a, b): a label
+				// glued to its value ("IMPORTE......S/") ends where its
+				// letters end, so the value still sits to its right.
+				wb := l.words[i].Box
+				if k := sp[1] - sp[0]; k > 0 && (a > sp[0] || b < sp[1]) {
+					x0 := wb.Min.X + wb.Dx()*(max(a, sp[0])-sp[0])/k
+					x1 := wb.Min.X + wb.Dx()*(min(b, sp[1])-sp[0])/k
+					wb.Min.X, wb.Max.X = x0, max(x1, x0+1)
+				}
+				r = r.Union(wb)
 				conf += l.words[i].Conf
 				n++
 			}

@@ -554,3 +554,24 @@ func TestWholeAmountNeedsLabel(t *testing.T) {
 		t.Fatalf("amount %s from a lone whole number", r.Fields.Amount())
 	}
 }
+
+// TestDottedLeaders: a label glued to its value by dotted leaders, in one
+// OCR word ("IMPORTE.............S/"), is still paired with it as a label
+// beside its value, at full confidence (the label's box ends where its
+// letters do).
+func TestDottedLeaders(t *testing.T) {
+	r := extract(layout(
+		[]cell{{0, "CODIGO CIP.........: 12345678"}},
+		[]cell{{0, "IMPORTE.............S/ 150.00"}},
+		[]cell{{0, "FECHA..........21/11/2026 18:42"}},
+		[]cell{{0, "NRO.OPERACION....... 99887766"}},
+	), image.Rect(0, 0, 900, 200))
+	if r.Fields.CIP != "12345678" || r.Fields.Amount() != "150.00" || r.Fields.Operation != "99887766" || r.Fields.PaidAt.IsZero() {
+		t.Fatalf("fields %+v", r.Fields)
+	}
+	for _, k := range []string{"cip", "amount", "paid_at", "operation"} {
+		if r.Confidence[k] < 0.85 {
+			t.Errorf("%s at %.2f: paired as an unlabelled value, not beside its label", k, r.Confidence[k])
+		}
+	}
+}
