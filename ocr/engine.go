@@ -260,14 +260,25 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 		return
 	}
 	for _, w := range words {
-		t := repairNumeric(w.Text)
-		if len(t) != len(got)+1 || !allDigits(t) || !(strings.HasSuffix(t, got) || strings.HasPrefix(t, got)) {
-			continue
+		t := repairNumeric(strings.Trim(w.Text, ".:·-"))
+		switch {
+		case t == got && w.Conf > res.Confidence[k] && res.Confidence[k] < 0.5:
+			// The line alone reads the same digits, and is sure of them:
+			// the page's doubt came from what was glued to them (dotted
+			// leaders Tesseract read as part of the word). How the value
+			// was found (its pairing) still weighs as before.
+			basis, ok := res.basis[k]
+			if !ok {
+				basis = 1
+			}
+			res.Confidence[k] = w.Conf * basis
+			return
+		case len(t) == len(got)+1 && allDigits(t) && (strings.HasSuffix(t, got) || strings.HasPrefix(t, got)):
+			res.setFieldText(k, t)
+			res.Boxes[k] = w.Box.Add(r.Min)
+			res.Confidence[k] = min(res.Confidence[k], w.Conf)
+			return
 		}
-		res.setFieldText(k, t)
-		res.Boxes[k] = w.Box.Add(r.Min)
-		res.Confidence[k] = min(res.Confidence[k], w.Conf)
-		return
 	}
 }
 

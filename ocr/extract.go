@@ -62,6 +62,7 @@ type Result struct {
 	Elapsed    time.Duration
 
 	orphans map[string]image.Rectangle // key field not read → the box of its label, found without a value
+	basis   map[string]float64         // cip, operation: the share of the confidence that is how the value was found (its pairing), not how it was read
 }
 
 // item is a label or a typed value found on one OCR line.
@@ -694,7 +695,7 @@ func align(labels, values []*item, rowH float64) {
 
 // extract turns OCR words into fields.
 func extract(words []Word, bounds image.Rectangle) *Result {
-	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}}
+	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}, basis: map[string]float64{}}
 	lines := buildLines(words)
 	var labels, values []*item
 	var hs []int
@@ -769,6 +770,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 		res.Fields.CIP = v.text
 		res.Confidence["cip"] = c
+		res.basis["cip"] = c / max(v.conf, 1e-6)
 		res.Boxes["cip"] = v.box
 	}
 	if res.Fields.CIP == "" {
@@ -786,6 +788,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		if n == 1 {
 			res.Fields.CIP = only.text
 			res.Confidence["cip"] = only.conf * 0.4
+			res.basis["cip"] = 0.4
 			res.Boxes["cip"] = only.box
 			only.claimed = true
 		}
@@ -793,6 +796,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	if l := pick(rOperation); l != nil && l.pair.text != res.Fields.CIP {
 		res.Fields.Operation = l.pair.text
 		res.Confidence["operation"] = l.pair.conf * pairConf(l)
+		res.basis["operation"] = pairConf(l)
 		res.Boxes["operation"] = l.pair.box
 	}
 	// Amount: Importe/Monto beats a Total.
@@ -1025,6 +1029,14 @@ func (r *Result) merge(o *Result) {
 	better := func(k string) bool { return o.Confidence[k] > r.Confidence[k] }
 	take := func(k string) {
 		r.Confidence[k] = o.Confidence[k]
+		if b, ok := o.basis[k]; ok {
+			if r.basis == nil {
+				r.basis = map[string]float64{}
+			}
+			r.basis[k] = b
+		} else {
+			delete(r.basis, k)
+		}
 		if b, ok := o.Boxes[k]; ok {
 			r.Boxes[k] = b
 		}

@@ -100,3 +100,28 @@ func TestRecoverOrphans(t *testing.T) {
 		}
 	}
 }
+
+// TestRecheckConfirms: a number the page read right but with almost no
+// confidence (dotted leaders glued to it) is confirmed by its own line and
+// gets the line's confidence, still weighed by how it was found.
+func TestRecheckConfirms(t *testing.T) {
+	c := gosseract.NewClient()
+	defer c.Close()
+	if err := c.SetLanguage("spa"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetVariable("debug_file", "/dev/null")
+	page, cut := opLine(t)
+	full := image.Rect(cut.Min.X-22, cut.Min.Y, cut.Max.X, cut.Max.Y)
+	for _, tc := range []struct {
+		basis    float64
+		min, max float64
+	}{{1, 0.8, 1}, {0.4, 0.3, 0.4}} {
+		res := &Result{Fields: Fields{Operation: "53126498"}, Confidence: map[string]float64{"operation": 0.06},
+			Boxes: map[string]image.Rectangle{"operation": full}, basis: map[string]float64{"operation": tc.basis}}
+		recheckDigits(c, page, res, "operation")
+		if got := res.Confidence["operation"]; res.Fields.Operation != "53126498" || got < tc.min || got > tc.max {
+			t.Fatalf("basis %.1f: %q at %.2f, want in [%.1f, %.1f]", tc.basis, res.Fields.Operation, got, tc.min, tc.max)
+		}
+	}
+}
