@@ -260,23 +260,41 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 		return
 	}
 	for _, w := range words {
-		t := repairNumeric(strings.Trim(w.Text, ".:·-"))
-		switch {
-		case t == got && w.Conf > res.Confidence[k] && res.Confidence[k] < 0.5:
-			// The line alone reads the same digits, and is sure of them:
-			// the page's doubt came from what was glued to them (dotted
-			// leaders Tesseract read as part of the word). How the value
-			// was found (its pairing) still weighs as before.
+		t := repairNumeric(w.Text)
+		if len(t) == len(got)+1 && allDigits(t) && (strings.HasSuffix(t, got) || strings.HasPrefix(t, got)) {
+			res.setFieldText(k, t)
+			res.Boxes[k] = w.Box.Add(r.Min)
+			res.Confidence[k] = min(res.Confidence[k], w.Conf)
+			return
+		}
+	}
+	if res.Confidence[k] < 0.5 {
+		confirmDigits(c, page, res, k, b)
+	}
+}
+
+// confirmDigits reads just the value's box (with a little paper round it):
+// when the page read the right digits but doubted them because of what was
+// glued to them (dotted leaders Tesseract took into the word), the digits
+// alone, read surely, lend their confidence — weighed by how the value was
+// found, so a CIP taken without its label stays a guess.
+func confirmDigits(c *gosseract.Client, page *image.Gray, res *Result, k string, b image.Rectangle) {
+	h := b.Dy()
+	r := image.Rect(b.Min.X-h/3, b.Min.Y-h/3, b.Max.X+h/3, b.Max.Y+h/3).Intersect(page.Rect)
+	if r.Dx() < h || r.Dy() < 4 {
+		return
+	}
+	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
+	if err != nil {
+		return
+	}
+	for _, w := range words {
+		if hasDigitRun(w.Text, res.fieldText(k)) && w.Conf > res.Confidence[k] {
 			basis, ok := res.basis[k]
 			if !ok {
 				basis = 1
 			}
-			res.Confidence[k] = w.Conf * basis
-			return
-		case len(t) == len(got)+1 && allDigits(t) && (strings.HasSuffix(t, got) || strings.HasPrefix(t, got)):
-			res.setFieldText(k, t)
-			res.Boxes[k] = w.Box.Add(r.Min)
-			res.Confidence[k] = min(res.Confidence[k], w.Conf)
+			res.Confidence[k] = max(res.Confidence[k], w.Conf*basis)
 			return
 		}
 	}
@@ -331,6 +349,17 @@ func overlapsAny(b image.Rectangle, ws []Word) bool {
 	for _, w := range ws {
 		in := b.Intersect(w.Box)
 		if !in.Empty() && 3*in.Dx()*in.Dy() > a {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDigitRun reports whether run is one of s's maximal runs of digits
+// ("OPERACION....3091356" holds 3091356).
+func hasDigitRun(s, run string) bool {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r < '0' || r > '9' }) {
+		if f == run {
 			return true
 		}
 	}
