@@ -200,15 +200,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	if res.weak() {
 		cfg2 := e.cfg.Prep
 		cfg2.Gamma = 1
-		prep2 := Preprocess(img, cfg2)
-		words2, err := recognize(c, prep2.Image, gosseract.PSM_AUTO)
-		if err == nil {
-			res2 := extract(words2, prep2.Image.Rect)
-			for k, b := range res2.Boxes {
-				res2.Boxes[k] = prep.reframe(prep2, b)
-			}
-			res.merge(res2)
-		}
+		res.merge(rereadPage(c, img, prep, cfg2, gosseract.PSM_AUTO))
 	}
 	// Pass 3, only on a page whose letters run together (a narrow font,
 	// blurred) and still weak: Tesseract's layout drops a word that is one
@@ -216,15 +208,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	if res.weak() && prep.RunTogether {
 		cfg3 := e.cfg.Prep
 		cfg3.PartLetters = true
-		prep3 := Preprocess(img, cfg3)
-		words3, err := recognize(c, prep3.Image, gosseract.PSM_SPARSE_TEXT)
-		if err == nil {
-			res3 := extract(words3, prep3.Image.Rect)
-			for k, b := range res3.Boxes {
-				res3.Boxes[k] = prep.reframe(prep3, b)
-			}
-			res.merge(res3)
-		}
+		res.merge(rereadPage(c, img, prep, cfg3, gosseract.PSM_SPARSE_TEXT))
 	}
 	// A value its label announces that no pass found: Tesseract's layout
 	// drops a word whose letters all touch (bold digits of a condensed
@@ -239,6 +223,22 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	res.Quality = assessQuality(prep, res)
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// rereadPage prepares img again with cfg, reads it in mode psm and returns
+// what it extracts, its boxes in first's frame (an empty result when
+// Tesseract fails: a later pass only adds to the first).
+func rereadPage(c *gosseract.Client, img image.Image, first *Prepared, cfg PrepConfig, psm gosseract.PageSegMode) *Result {
+	prep := Preprocess(img, cfg)
+	words, err := recognize(c, prep.Image, psm)
+	if err != nil {
+		return &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}}
+	}
+	res := extract(words, prep.Image.Rect)
+	for k, b := range res.Boxes {
+		res.Boxes[k] = first.reframe(prep, b)
+	}
+	return res
 }
 
 // recheckDigits re-reads field k's value from a crop of its box widened on

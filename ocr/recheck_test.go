@@ -32,12 +32,20 @@ func opLine(t *testing.T) (*image.Gray, image.Rectangle) {
 	return g, image.Rect(x5, 26, 880, 54)
 }
 
-func TestRecheckDigits(t *testing.T) {
+// spaClient is a Spanish Tesseract client closed with the test.
+func spaClient(t *testing.T) *gosseract.Client {
+	t.Helper()
 	c := gosseract.NewClient()
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	if err := c.SetLanguage("spa"); err != nil {
 		t.Fatal(err)
 	}
+	c.SetVariable("debug_file", "/dev/null")
+	return c
+}
+
+func TestRecheckDigits(t *testing.T) {
+	c := spaClient(t)
 	page, cut := opLine(t)
 	full := image.Rect(cut.Min.X-22, cut.Min.Y, cut.Max.X, cut.Max.Y)
 	for _, tc := range []struct {
@@ -63,12 +71,7 @@ func TestRecheckDigits(t *testing.T) {
 // dropped the value, a word whose letters all touch) gets it from a
 // single-line read of the strip beside it or below it.
 func TestRecoverOrphans(t *testing.T) {
-	c := gosseract.NewClient()
-	defer c.Close()
-	if err := c.SetLanguage("spa"); err != nil {
-		t.Fatal(err)
-	}
-	c.SetVariable("debug_file", "/dev/null")
+	c := spaClient(t)
 	regular, err := assets.Face("DejaVuSans.ttf", 30)
 	if err != nil {
 		t.Fatal(err)
@@ -105,12 +108,7 @@ func TestRecoverOrphans(t *testing.T) {
 // confidence (dotted leaders glued to it) is confirmed by its own line and
 // gets the line's confidence, still weighed by how it was found.
 func TestRecheckConfirms(t *testing.T) {
-	c := gosseract.NewClient()
-	defer c.Close()
-	if err := c.SetLanguage("spa"); err != nil {
-		t.Fatal(err)
-	}
-	c.SetVariable("debug_file", "/dev/null")
+	c := spaClient(t)
 	page, cut := opLine(t)
 	full := image.Rect(cut.Min.X-22, cut.Min.Y, cut.Max.X, cut.Max.Y)
 	for _, tc := range []struct {
