@@ -44,11 +44,7 @@ func (m *Main) evaluateDecisions(ctx context.Context, labels map[string]label, d
 		return rep, err
 	}
 	defer sc.Close()
-	var files []string
-	for name := range labels {
-		files = append(files, filepath.Join(dir, name))
-	}
-	sort.Strings(files)
+	files := labelledFiles(labels, dir)
 	const merchant = "eval"
 	if err := book.SetPolicy(merchant, policy); err != nil {
 		return rep, err

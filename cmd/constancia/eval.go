@@ -72,12 +72,18 @@ func minuteOf(s string) string {
 	return t.UTC().Format("2006-01-02T15:04")
 }
 
-func (m *Main) evaluate(ctx context.Context, labels map[string]label, dir string, workers int) (evalReport, error) {
+// labelledFiles returns the paths of the labelled images in dir, by name.
+func labelledFiles(labels map[string]label, dir string) []string {
 	var files []string
 	for name := range labels {
 		files = append(files, filepath.Join(dir, name))
 	}
 	sort.Strings(files)
+	return files
+}
+
+func (m *Main) evaluate(ctx context.Context, labels map[string]label, dir string, workers int) (evalReport, error) {
+	files := labelledFiles(labels, dir)
 	eng, err := m.newEngine(workers)
 	if err != nil {
 		return evalReport{}, err
