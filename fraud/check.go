@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/constancia/constancia/matcher"
 	"github.com/constancia/constancia/storage"
 )
 
@@ -174,7 +175,7 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	}
 	for _, r := range same {
 		if c.retry(e, r) {
-			if r.Decision == "superseded" {
+			if r.Decision == matcher.Superseded {
 				continue // a newer capture replaced it: the payment layer finds that one
 			}
 			f.Retry, f.RetryOf = true, r.ID
@@ -265,7 +266,7 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 				last = v
 			}
 		}
-		if last.r.Decision == "verified" {
+		if last.r.Decision == matcher.Verified {
 			f.Retry, f.RetryOf = true, last.r.ID
 			return f, nil
 		}

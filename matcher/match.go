@@ -12,6 +12,9 @@ const (
 	Verified    = "verified"
 	NeedsReview = "needs_review"
 	Rejected    = "rejected"
+	// Superseded marks a receipt held for review whose buyer sent another
+	// photo of the same voucher for the same order; the newer one decides.
+	Superseded = "superseded"
 )
 
 // Reason codes. Stable: merchants' systems switch on them.

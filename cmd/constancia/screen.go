@@ -109,7 +109,7 @@ func (s *screener) decide(book *matcher.Book, rec *storage.Record, res *ocr.Resu
 		// earlier receipt leaves the queue and stays as evidence.
 		err := s.keeper.Index.Update(f.RetakeOf, func(r *storage.Record) error {
 			if r.Decision == matcher.NeedsReview {
-				r.Decision, r.Reasons = decisionSuperseded, append(r.Reasons, "retaken:"+rec.ID)
+				r.Decision, r.Reasons = matcher.Superseded, append(r.Reasons, "retaken:"+rec.ID)
 			}
 			return nil
 		})
@@ -119,7 +119,3 @@ func (s *screener) decide(book *matcher.Book, rec *storage.Record, res *ocr.Resu
 	}
 	return d, nil
 }
-
-// decisionSuperseded marks a receipt held for review whose buyer sent a
-// new photo of the same voucher for the same order.
-const decisionSuperseded = "superseded"
