@@ -51,7 +51,7 @@ type Evidence struct {
 	Fields            map[string]string  // as in scan: cip, operation, amount, currency, paid_at
 	Confidence        map[string]float64 // per field, 0–1 (nil: all sure)
 	Data              []byte             // the file, for metadata checks (may be nil)
-	Pixels            []Reason           // single-image forensics (Inspect), run before the check
+	Inspected         []Reason           // single-image forensics (Inspect, CrossCheck), run before the check
 }
 
 // Reason is one piece of evidence behind a finding, for the support agent.
@@ -163,8 +163,9 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 		f.flag(FlagSuspiciousMetadata)
 		f.Reasons = append(f.Reasons, Reason{Code: FlagSuspiciousMetadata, Layer: "metadata", Detail: "the file was saved by " + sw})
 	}
-	// Layer 0b: the field's pixels stand out from the rest of the voucher.
-	for _, r := range e.Pixels {
+	// Layer 0b: the field's pixels stand out from the rest of the voucher,
+	// or its fields contradict what it prints besides them.
+	for _, r := range e.Inspected {
 		f.flag(r.Code)
 		f.Reasons = append(f.Reasons, r)
 	}

@@ -58,11 +58,35 @@ type Result struct {
 	Words      []Word
 	Prep       *Prepared
 	Upload     image.Image // the decoded, oriented upload (for forensics)
-	Format     string
-	Elapsed    time.Duration
+	// Asides are values printed besides the fields that the fields must
+	// agree with: "total" and "fee" when the amount was read beside its own
+	// label (TOTAL = Importe + Comisión on agent tickets), and "printed_at",
+	// the ticket's print stamp. Forensics checks them (fraud.CrossCheck).
+	Asides  map[string]Aside
+	Format  string
+	Elapsed time.Duration
 
 	orphans map[string]image.Rectangle // key field not read → the box of its label, found without a value
 	basis   map[string]float64         // cip, operation: the share of the confidence that is how the value was found (its pairing), not how it was read
+}
+
+// Aside is one value printed besides the fields, as read.
+type Aside struct {
+	Cents    int64     `json:"cents,omitempty"`    // money, in cents
+	Currency string    `json:"currency,omitempty"` // money: PEN, USD or "" (not printed)
+	At       time.Time `json:"at,omitempty"`       // a stamp, in Lima time
+	HasTime  bool      `json:"has_time,omitempty"` // the stamp shows a time of day
+	Conf     float64   `json:"confidence"`
+}
+
+// aside records the value paired with label l, read with confidence conf.
+func (r *Result) aside(k string, l *item, conf float64) {
+	v := l.pair
+	a := Aside{Cents: v.cents, Currency: v.currency, Conf: v.conf * conf}
+	if v.kind == kDate {
+		a = Aside{At: v.date, HasTime: v.hasTime, Conf: v.conf * conf}
+	}
+	r.setAside(k, a, true)
 }
 
 // item is a label or a typed value found on one OCR line.
@@ -821,6 +845,14 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 				derived, amtConf = want, amtConf*0.6
 			}
 		}
+		if l.role == rAmount {
+			if t := pick(rTotal); t != nil && t.pair.kind == kMoney {
+				res.aside("total", t, pairConf(t))
+			}
+			if f := pick(rFee); f != nil && f.pair.kind == kMoney {
+				res.aside("fee", f, pairConf(f))
+			}
+		}
 	} else {
 		for _, v := range values { // an unlabelled amount with a currency sign
 			if v.kind == kMoney && v.pair == nil && v.currency != "" && !v.whole {
@@ -888,6 +920,9 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 				break
 			}
 		}
+	}
+	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
+		res.aside("printed_at", l, pairConf(l))
 	}
 	res.orphans = orphanLabels(labels, res)
 	return res
@@ -1052,11 +1087,30 @@ func (r *Result) merge(o *Result) {
 	if better("amount") {
 		r.Fields.AmountCents, r.Fields.HasAmount, r.Fields.Currency = o.Fields.AmountCents, o.Fields.HasAmount, o.Fields.Currency
 		take("amount")
+		for _, k := range []string{"total", "fee"} { // read with the amount: they go with it
+			a, ok := o.Asides[k]
+			r.setAside(k, a, ok)
+		}
 	}
 	if better("paid_at") {
 		r.Fields.PaidAt, r.Fields.TimeShown = o.Fields.PaidAt, o.Fields.TimeShown
 		take("paid_at")
 	}
+	if a, ok := o.Asides["printed_at"]; ok && a.Conf > r.Asides["printed_at"].Conf {
+		r.setAside("printed_at", a, true)
+	}
+}
+
+// setAside sets or, when !ok, removes aside k.
+func (r *Result) setAside(k string, a Aside, ok bool) {
+	if !ok {
+		delete(r.Asides, k)
+		return
+	}
+	if r.Asides == nil {
+		r.Asides = map[string]Aside{}
+	}
+	r.Asides[k] = a
 }
 
 // dayFromPrintStamp combines a payment time (paired with a "Hora" label)
@@ -1068,7 +1122,7 @@ func dayFromPrintStamp(labels, values []*item, hora *item) (*item, bool) {
 	}
 	tm := hora.pair
 	for _, l := range labels {
-		if l.role != rOther || l.kind != kDate || l.pair == nil || !l.pair.hasTime {
+		if !l.role.stamp() || l.kind != kDate || l.pair == nil || !l.pair.hasTime {
 			continue
 		}
 		p := l.pair.date

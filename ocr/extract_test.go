@@ -575,3 +575,44 @@ func TestDottedLeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestAsides: the TOTAL and Comisión beside a labelled Importe, and the
+// print stamp, are kept for the cross-check; an amount taken from the
+// TOTAL itself (no Importe label) keeps no total to check it against.
+func TestAsides(t *testing.T) {
+	ticket := func(importe string) []Word {
+		rows := [][]cell{
+			{{0, "FECHA/HORA:"}, {20, "31/05/2026 10:32:22"}},
+			{{0, importe}, {20, "S/ 89.04"}},
+			{{0, "COMISION:"}, {20, "S/ 2.00"}},
+			{{0, "TOTAL:"}, {20, "S/ 86.04"}},
+			{{0, "IMPRESO:"}, {20, "31/05/2026 10:33:48"}},
+		}
+		return layout(rows...)
+	}
+	r := extract(ticket("IMPORTE:"), image.Rect(0, 0, 600, 200))
+	if r.Fields.Amount() != "89.04" {
+		t.Fatalf("amount %q", r.Fields.Amount())
+	}
+	tot, fee, pr := r.Asides["total"], r.Asides["fee"], r.Asides["printed_at"]
+	if tot.Cents != 8604 || tot.Currency != "PEN" || fee.Cents != 200 || tot.Conf < 0.85 || fee.Conf < 0.85 {
+		t.Errorf("total %+v fee %+v", tot, fee)
+	}
+	if want := time.Date(2026, 5, 31, 10, 33, 48, 0, Lima); !pr.At.Equal(want) || !pr.HasTime {
+		t.Errorf("printed_at %+v, want %v", pr, want)
+	}
+	r = extract(ticket("EMPRESA:"), image.Rect(0, 0, 600, 200))
+	if _, ok := r.Asides["total"]; ok {
+		t.Errorf("amount %s read from the TOTAL kept a total aside: %+v", r.Fields.Amount(), r.Asides)
+	}
+	// A merge that takes the amount from another read takes its asides too.
+	o := &Result{Fields: Fields{AmountCents: 9104, HasAmount: true}, Confidence: map[string]float64{"amount": 0.99}}
+	r = extract(ticket("IMPORTE:"), image.Rect(0, 0, 600, 200))
+	r.merge(o)
+	if _, ok := r.Asides["total"]; ok || r.Fields.AmountCents != 9104 {
+		t.Errorf("after merge: amount %d, asides %+v", r.Fields.AmountCents, r.Asides)
+	}
+	if _, ok := r.Asides["printed_at"]; !ok {
+		t.Error("merge dropped the print stamp")
+	}
+}

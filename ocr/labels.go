@@ -24,8 +24,14 @@ const (
 	rDate           // the payment date (and maybe time)
 	rTime           // the payment time alone ("Hora")
 	rFee            // the commission (Comisión), kept to check Total = Importe + Comisión
-	rOther          // a distractor: RUC, terminal, print date…
+	rPrinted        // the ticket's print stamp ("Impreso"): never before the payment
+	rIssued         // an issue or creation date: a distractor whose meaning varies by template
+	rOther          // a distractor: RUC, terminal, due date…
 )
+
+// stamp reports whether a label announces a date the voucher prints
+// besides the payment's own (print, issue, accounting or due date).
+func (r role) stamp() bool { return r == rPrinted || r == rIssued || r == rOther }
 
 type labelDef struct {
 	phrase string // normalised: lower case ASCII, single spaces, no punctuation
@@ -72,11 +78,12 @@ var labelDefs = []labelDef{
 	{"fecha y hora", kDate, rDate, 3}, {"fecha hora", kDate, rDate, 3}, {"fecha de operacion", kDate, rDate, 3},
 	{"fecha de transaccion", kDate, rDate, 3}, {"pagado el", kDate, rDate, 3},
 	{"fecha", kDate, rDate, 2}, {"hora", kTime, rTime, 2}, {"hora de pago", kTime, rTime, 3},
-	{"impreso", kDate, rOther, 0}, {"fecha de impresion", kDate, rOther, 0}, {"impresion", kDate, rOther, 0},
-	{"fecha de emision", kDate, rOther, 0}, {"emision", kDate, rOther, 0}, {"emitido", kDate, rOther, 0},
+	{"impreso", kDate, rPrinted, 0}, {"fecha de impresion", kDate, rPrinted, 0}, {"impresion", kDate, rPrinted, 0},
+	{"impreso el", kDate, rPrinted, 0},
+	{"fecha de emision", kDate, rIssued, 0}, {"emision", kDate, rIssued, 0}, {"emitido", kDate, rIssued, 0},
 	{"fecha contable", kDate, rOther, 0}, {"fecha de vencimiento", kDate, rOther, 0}, {"vence", kDate, rOther, 0},
 	{"vencimiento", kDate, rOther, 0}, {"fecha de expiracion", kDate, rOther, 0}, {"expira", kDate, rOther, 0},
-	{"fecha de creacion", kDate, rOther, 0}, {"generado", kDate, rOther, 0},
+	{"fecha de creacion", kDate, rIssued, 0}, {"generado", kDate, rIssued, 0},
 	// numeric distractors
 	{"ruc", kNum, rOther, 0}, {"terminal", kNum, rOther, 0}, {"cod agente", kNum, rOther, 0},
 	{"codigo agente", kNum, rOther, 0}, {"cod ag", kNum, rOther, 0}, {"secuencia", kNum, rOther, 0},

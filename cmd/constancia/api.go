@@ -205,7 +205,7 @@ func (s *server) verifyVoucher(ctx context.Context, id, merchantID, orderID stri
 		return nil, err
 	}
 	s.metrics.ocr.Observe(time.Since(start).Seconds())
-	pix := inspectPixels(res)
+	pix := inspect(res)
 	res.Upload = nil // the decoded upload is large; the rest of the request does not need it
 	rec, finding, err := s.screener.screen(ctx, id, merchantID, orderID, data, res, pix)
 	if err != nil {

@@ -59,12 +59,34 @@ func overlapFrac(a, b image.Rectangle) float64 {
 	return float64(i.Dx()*i.Dy()) / float64(a.Dx()*a.Dy())
 }
 
-// inspectPixels runs single-image forensics on a read upload.
-func inspectPixels(res *ocr.Result) []fraud.Reason {
+// inspect runs single-image forensics on a read upload: its fields'
+// pixels against the rest of the voucher, and its fields against what it
+// prints besides them.
+func inspect(res *ocr.Result) []fraud.Reason {
 	if res == nil || res.Upload == nil || len(res.Boxes) == 0 {
 		return nil // no field read: nothing to compare
 	}
-	return fraud.Inspect(valueRegions(res), fraud.DefaultForensics)
+	out := fraud.Inspect(valueRegions(res), fraud.DefaultForensics)
+	return append(out, fraud.CrossCheck(claims(res), fraud.DefaultCrossCheck)...)
+}
+
+// claims are the fields of res and the values printed besides them, for
+// fraud.CrossCheck.
+func claims(res *ocr.Result) fraud.Claims {
+	f := res.Fields
+	var c fraud.Claims
+	if f.HasAmount {
+		c.Amount = fraud.Money{Cents: f.AmountCents, Currency: f.Currency, Conf: res.Confidence["amount"]}
+	}
+	if !f.PaidAt.IsZero() {
+		c.PaidAt = fraud.Stamp{At: f.PaidAt, HasTime: f.TimeShown != "", Conf: res.Confidence["paid_at"]}
+	}
+	money := func(a ocr.Aside) fraud.Money { return fraud.Money{Cents: a.Cents, Currency: a.Currency, Conf: a.Conf} }
+	c.Fee, c.Total = money(res.Asides["fee"]), money(res.Asides["total"])
+	if a, ok := res.Asides["printed_at"]; ok {
+		c.PrintedAt = fraud.Stamp{At: a.At, HasTime: a.HasTime, Conf: a.Conf}
+	}
+	return c
 }
 
 // region is the value at box b of the prepared page, with a margin of

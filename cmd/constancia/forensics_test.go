@@ -97,3 +97,57 @@ func TestScanFlagsPixelEdit(t *testing.T) {
 		}
 	}
 }
+
+// TestScanFlagsTotalMismatch: a ticket whose amount was changed with its
+// TOTAL left alone, drawn without any pixel trace (the generator renders it
+// whole), is caught by the cross-check; the ticket as printed is not.
+func TestScanFlagsTotalMismatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	for _, tc := range []struct {
+		seed  uint64
+		photo bool
+	}{{11, false}, {12, true}} {
+		v := synth.Random(tc.seed, 2)
+		v.Template = "thermal"
+		orig, err := synth.Render(&v, synth.Options{Seed: tc.seed, Photo: tc.photo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := v
+		e.EditAmount(123456)
+		edited, err := synth.Render(&e, synth.Options{Seed: tc.seed, Photo: tc.photo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name   string
+			data   []byte
+			amount string
+			want   string
+		}{{"original.jpg", orig, v.Amount, ""}, {"edited.jpg", edited, e.Amount, "edited"}} {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, c.name), c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := runMain(t, "scan", "--jsonl", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Fields map[string]string `json:"fields"`
+				Flags  []string          `json:"flags"`
+			}
+			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Fields["amount"] != c.amount {
+				t.Errorf("seed %d %s: amount %q, want %q (the check needs it read)", tc.seed, c.name, got.Fields["amount"], c.amount)
+			}
+			if flags := strings.Join(got.Flags, ","); flags != c.want {
+				t.Errorf("seed %d %s: flags %q, want %q", tc.seed, c.name, flags, c.want)
+			}
+		}
+	}
+}

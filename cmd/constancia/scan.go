@@ -109,8 +109,8 @@ type scanned struct {
 
 // readAll OCRs files with the engine's workers and calls emit for each in
 // input order, as soon as it and all before it are done.
-// With inspect, each worker also runs single-image forensics on what it read.
-func readAll(ctx context.Context, eng *ocr.Engine, files []string, inspect bool, emit func(scanned) error) error {
+// With forensics, each worker also runs single-image forensics on what it read.
+func readAll(ctx context.Context, eng *ocr.Engine, files []string, forensics bool, emit func(scanned) error) error {
 	results := make([]chan scanned, len(files))
 	for i := range results {
 		results[i] = make(chan scanned, 1)
@@ -132,8 +132,8 @@ func readAll(ctx context.Context, eng *ocr.Engine, files []string, inspect bool,
 					if err == nil {
 						s.data = data
 						s.res, err = eng.Read(ctx, data)
-						if err == nil && inspect {
-							s.pix = inspectPixels(s.res)
+						if err == nil && forensics {
+							s.pix = inspect(s.res)
 							studyForensics(filepath.Base(files[i]), s.res)
 						}
 						if err == nil {
@@ -296,6 +296,11 @@ func dumpDebug(dir, path string, r *ocr.Result) error {
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "angle=%.2f scale=%.3f glyph=%.1f bright=%.0f sharp=%.0f doc=%v inverted=%d together=%v\n", r.Prep.Angle, r.Prep.Scale, r.Prep.GlyphPx, r.Prep.Brightness, r.Prep.Sharpness, r.Prep.Doc, r.Prep.Inverted, r.Prep.RunTogether)
+	for _, k := range []string{"total", "fee", "printed_at"} {
+		if a, ok := r.Asides[k]; ok {
+			fmt.Fprintf(&sb, "aside %s: cents=%d currency=%q at=%s conf=%.2f\n", k, a.Cents, a.Currency, a.At.Format(time.RFC3339), a.Conf)
+		}
+	}
 	last := -1
 	for _, w := range r.Words {
 		if w.Line != last {

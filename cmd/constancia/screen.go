@@ -42,7 +42,7 @@ var contentTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "
 // screen runs the fraud checks for one upload and stores it with its
 // findings, returning the stored record. A retry (the same voucher again
 // for the same order) stores nothing and returns the earlier record.
-// pix is the single-image forensics of the upload (inspectPixels), which
+// pix is the single-image forensics of the upload (inspect), which
 // callers run before, outside the lock.
 func (s *screener) screen(ctx context.Context, id, merchant, order string, data []byte, res *ocr.Result, pix []fraud.Reason) (*storage.Record, fraud.Finding, error) {
 	sum := sha256.Sum256(data)
@@ -53,7 +53,7 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 	fields := fieldMap(res.Fields)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Confidence: res.Confidence, Data: data, Pixels: pix})
+	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Confidence: res.Confidence, Data: data, Inspected: pix})
 	if err != nil {
 		return nil, f, err
 	}

@@ -42,6 +42,7 @@ type Voucher struct {
 
 	cents int64
 	paid  time.Time
+	was   int64 // an edited amount's original, which a ticket's TOTAL still adds up (0: not edited)
 }
 
 // Options choose what to generate.
@@ -116,6 +117,16 @@ func (v *Voucher) SetAmount(cents int64) {
 	v.Amount = fmt.Sprintf("%d.%02d", cents/100, cents%100)
 }
 
+// EditAmount changes the amount v shows the way an image editor does:
+// only the amount's digits change, so a ticket's TOTAL still adds up the
+// amount it replaced.
+func (v *Voucher) EditAmount(cents int64) {
+	if v.was == 0 {
+		v.was = v.cents
+	}
+	v.SetAmount(cents)
+}
+
 // SetPaidAt changes the payment time v shows (Lima time, whole seconds).
 func (v *Voucher) SetPaidAt(t time.Time) { v.paid = t.In(lima).Truncate(time.Second) }
 
@@ -156,6 +167,8 @@ func Render(v *Voucher, opt Options) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+func cents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
 
 func money(v *Voucher, r *rand.Rand) string {
 	n := fmt.Sprintf("%d.%02d", v.cents/100, v.cents%100)
@@ -259,8 +272,16 @@ func renderThermal(v *Voucher, r *rand.Rand) *image.Gray {
 	c.y += lh
 	row("EMPRESA:", pick(r, "TIENDA GLOBAL SAC", "MERCADO DIGITAL PERU"), false)
 	row(pick(r, "CODIGO CIP:", "CIP:", "Cod. Pago:"), v.CIP, true)
-	row(pick(r, "IMPORTE:", "Monto:"), money(v, r), true)
-	row("COMISION:", fmt.Sprintf("S/ %d.50", 1+r.IntN(3)), false)
+	m := money(v, r)
+	sign := m[:strings.LastIndexByte(m, ' ')+1] // the amount's currency, as printed
+	fee := int64(100*(1+r.IntN(3)) + 50)
+	total := v.cents + fee
+	if v.was != 0 {
+		total = v.was + fee
+	}
+	row(pick(r, "IMPORTE:", "Monto:"), m, true)
+	row("COMISION:", sign+cents(fee), false)
+	row("TOTAL:", sign+cents(total), true)
 	row(pick(r, "Nro. Operación:", "N° de operación:"), v.Operation, false)
 	c.text(f, strings.Repeat("-", 38), 24, 0)
 	c.y += lh
