@@ -10,8 +10,15 @@ import (
 // printed besides them that must agree with the fields. A zero Conf means
 // the value was not read.
 type Claims struct {
-	Amount, Fee, Total Money // the Importe, its Comisión and the TOTAL printed under them
-	PaidAt, PrintedAt  Stamp // the payment and the ticket's print stamp
+	Amount, Fee, Total Money   // the Importe, its Comisión and the TOTAL printed under them
+	PaidAt, PrintedAt  Stamp   // the payment and the ticket's print stamp
+	Weekday            Weekday // the day named before the payment date ("lunes, 13 de julio de 2026")
+}
+
+// Weekday is a day of the week named on the voucher, as read.
+type Weekday struct {
+	Day  time.Weekday
+	Conf float64
 }
 
 // Money is an amount as read.
@@ -52,7 +59,8 @@ var DefaultCrossCheck = CrossConfig{MinConfidence: 0.9, PrintSlack: 2 * time.Min
 // voucher's fields and what it prints besides them: an Importe that with
 // its Comisión does not make the TOTAL (an amount changed without the
 // rest), a print stamp before the payment or long after it (a date
-// changed). It needs no earlier upload.
+// changed), a weekday that is not the payment date's (a day changed). It
+// needs no earlier upload.
 func CrossCheck(c Claims, cfg CrossConfig) []Reason {
 	if cfg.MinConfidence == 0 {
 		cfg = DefaultCrossCheck
@@ -91,6 +99,10 @@ func CrossCheck(c Claims, cfg CrossConfig) []Reason {
 			out = append(out, Reason{Code: FlagEdited, Layer: "consistency", Field: "paid_at",
 				Detail: fmt.Sprintf("the ticket was printed %s, %s after the payment it shows (%s)", pr.At.Format(layout), pr.At.Sub(p.At).Round(time.Hour), p.At.Format(layout))})
 		}
+	}
+	if wd := c.Weekday; sure(p.Conf, wd.Conf) && p.At.Weekday() != wd.Day {
+		out = append(out, Reason{Code: FlagEdited, Layer: "consistency", Field: "paid_at",
+			Detail: fmt.Sprintf("the payment date %s is a %s, but the voucher names %s", p.At.Format("2006-01-02"), p.At.Weekday(), wd.Day)})
 	}
 	return out
 }

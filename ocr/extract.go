@@ -60,8 +60,9 @@ type Result struct {
 	Upload     image.Image // the decoded, oriented upload (for forensics)
 	// Asides are values printed besides the fields that the fields must
 	// agree with: "total" and "fee" when the amount was read beside its own
-	// label (TOTAL = Importe + Comisión on agent tickets), and "printed_at",
-	// the ticket's print stamp. Forensics checks them (fraud.CrossCheck).
+	// label (TOTAL = Importe + Comisión on agent tickets), "printed_at",
+	// the ticket's print stamp, and "weekday", the day named before the
+	// payment date. Forensics checks them (fraud.CrossCheck).
 	Asides  map[string]Aside
 	Format  string
 	Elapsed time.Duration
@@ -76,7 +77,10 @@ type Aside struct {
 	Currency string    `json:"currency,omitempty"` // money: PEN, USD or "" (not printed)
 	At       time.Time `json:"at,omitempty"`       // a stamp, in Lima time
 	HasTime  bool      `json:"has_time,omitempty"` // the stamp shows a time of day
-	Conf     float64   `json:"confidence"`
+	// Weekday is the day named before the payment date (key "weekday";
+	// At is then that date).
+	Weekday time.Weekday `json:"weekday,omitempty"`
+	Conf    float64      `json:"confidence"`
 }
 
 // aside records the value paired with label l, read with confidence conf.
@@ -108,6 +112,10 @@ type item struct {
 	hasTime   bool
 	secs      bool
 	timeOfDay int // seconds since midnight for kTime
+	// a weekday named before the date, as read
+	weekday     time.Weekday
+	hasWeekday  bool
+	weekdayConf float64
 	// alignment
 	pair    *item
 	pairDY  float64
@@ -283,7 +291,22 @@ var (
 	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
 	reWholeMoney  = regexp.MustCompile(`(s/\s?\.?|s/,|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?:,\d{3})+|\d{1,6})\b`)
 	reNumber      = regexp.MustCompile(`\b\d{5,14}\b`)
+	// A weekday named just before a date ("lunes, 13 de julio de 2026",
+	// "sáb. 21/11/2026"): checked against the date (fraud.CrossCheck).
+	reWeekday = regexp.MustCompile(`\b(lunes|martes|miercoles|jueves|viernes|sabado|domingo|lun|mar|mie|jue|vie|sab|dom)\.?,?\s*$`)
+	weekdays  = map[string]time.Weekday{"domingo": time.Sunday, "lunes": time.Monday, "martes": time.Tuesday, "miercoles": time.Wednesday,
+		"jueves": time.Thursday, "viernes": time.Friday, "sabado": time.Saturday}
 )
+
+// weekdayOf returns the weekday named by a full or three-letter Spanish name.
+func weekdayOf(name string) (time.Weekday, bool) {
+	for full, d := range weekdays {
+		if strings.HasPrefix(full, name) {
+			return d, true
+		}
+	}
+	return 0, false
+}
 
 // lineItems finds the labels and typed values of one line.
 func lineItems(l line, li int) []*item {
@@ -338,8 +361,14 @@ func lineItems(l line, li int) []*item {
 				continue
 			}
 			it, ok := parseDate(re, low, m)
-			if ok {
-				add(m[0], m[1], it)
+			if !ok {
+				continue
+			}
+			add(m[0], m[1], it)
+			if w := reWeekday.FindStringSubmatchIndex(low[:m[0]]); w != nil && free(w[0], m[0]) {
+				it.weekday, _ = weekdayOf(low[w[2]:w[3]])
+				it.hasWeekday = true
+				_, it.weekdayConf = boxOf(w[2], w[3])
 			}
 		}
 	}
@@ -905,6 +934,9 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 		res.Confidence["paid_at"] = c
 		res.Boxes["paid_at"] = v.box
+		if v.hasWeekday {
+			res.setAside("weekday", Aside{At: v.date, Weekday: v.weekday, Conf: v.weekdayConf}, true)
+		}
 	} else if t, ok := dayFromPrintStamp(labels, values, paymentTime(pick(rTime), pick(rDate))); ok {
 		// The payment date is unreadable but its time is not, and the
 		// ticket's print stamp follows within two hours: same day.
@@ -1095,6 +1127,8 @@ func (r *Result) merge(o *Result) {
 	if better("paid_at") {
 		r.Fields.PaidAt, r.Fields.TimeShown = o.Fields.PaidAt, o.Fields.TimeShown
 		take("paid_at")
+		a, ok := o.Asides["weekday"] // read with the date: goes with it
+		r.setAside("weekday", a, ok)
 	}
 	if a, ok := o.Asides["printed_at"]; ok && a.Conf > r.Asides["printed_at"].Conf {
 		r.setAside("printed_at", a, true)

@@ -616,3 +616,26 @@ func TestAsides(t *testing.T) {
 		t.Error("merge dropped the print stamp")
 	}
 }
+
+// TestWeekdayAside: a weekday named before the payment date is kept for
+// the cross-check, in full or abbreviated, accented or not.
+func TestWeekdayAside(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want time.Weekday
+	}{
+		{"lunes, 13 de julio de 2026 18:15", time.Monday},
+		{"Miércoles, 11 de febrero de 2026 21:46", time.Wednesday},
+		{"sáb. 21/11/2026 18:42", time.Saturday},
+	} {
+		r := extract(layout([]cell{{0, "Fecha y hora"}}, []cell{{0, tc.text}}), image.Rect(0, 0, 900, 100))
+		a, ok := r.Asides["weekday"]
+		if r.Fields.PaidAt.IsZero() || !ok || a.Weekday != tc.want || a.Conf < 0.85 {
+			t.Errorf("%q: paid %v, weekday aside %+v (present %v), want %v", tc.text, r.Fields.PaidAt, a, ok, tc.want)
+		}
+	}
+	r := extract(layout([]cell{{0, "Fecha y hora"}}, []cell{{0, "13 de julio de 2026 18:15"}}), image.Rect(0, 0, 900, 100))
+	if a, ok := r.Asides["weekday"]; ok {
+		t.Errorf("a weekday read where none is printed: %+v", a)
+	}
+}

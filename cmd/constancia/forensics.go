@@ -86,6 +86,9 @@ func claims(res *ocr.Result) fraud.Claims {
 	if a, ok := res.Asides["printed_at"]; ok {
 		c.PrintedAt = fraud.Stamp{At: a.At, HasTime: a.HasTime, Conf: a.Conf}
 	}
+	if a, ok := res.Asides["weekday"]; ok {
+		c.Weekday = fraud.Weekday{Day: a.Weekday, Conf: a.Conf}
+	}
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
@@ -98,17 +99,28 @@ func TestScanFlagsPixelEdit(t *testing.T) {
 	}
 }
 
-// TestScanFlagsTotalMismatch: a ticket whose amount was changed with its
-// TOTAL left alone, drawn without any pixel trace (the generator renders it
-// whole), is caught by the cross-check; the ticket as printed is not.
-func TestScanFlagsTotalMismatch(t *testing.T) {
+// TestScanCrossChecks: a ticket whose amount was changed with its TOTAL
+// left alone, or whose date was changed with its print stamp left alone,
+// drawn without any pixel trace (the generator renders it whole), is
+// caught by the cross-check; the ticket as printed is not.
+func TestScanCrossChecks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("OCR integration test")
 	}
 	for _, tc := range []struct {
+		name  string
 		seed  uint64
 		photo bool
-	}{{11, false}, {12, true}} {
+		edit  func(v *synth.Voucher)
+		field string
+	}{
+		{"amount, screenshot", 11, false, func(v *synth.Voucher) { v.EditAmount(123456) }, "amount"},
+		{"amount, photo", 12, true, func(v *synth.Voucher) { v.EditAmount(123456) }, "amount"},
+		{"date, photo", 13, true, func(v *synth.Voucher) {
+			paid, _ := time.Parse(time.RFC3339, v.PaidAt) // as the original rendered it
+			v.EditPaidAt(paid.AddDate(0, 0, -6))
+		}, "paid_at"},
+	} {
 		v := synth.Random(tc.seed, 2)
 		v.Template = "thermal"
 		orig, err := synth.Render(&v, synth.Options{Seed: tc.seed, Photo: tc.photo})
@@ -116,17 +128,17 @@ func TestScanFlagsTotalMismatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := v
-		e.EditAmount(123456)
+		tc.edit(&e)
 		edited, err := synth.Render(&e, synth.Options{Seed: tc.seed, Photo: tc.photo})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct {
-			name   string
-			data   []byte
-			amount string
-			want   string
-		}{{"original.jpg", orig, v.Amount, ""}, {"edited.jpg", edited, e.Amount, "edited"}} {
+			name  string
+			data  []byte
+			shown synth.Voucher
+			want  string
+		}{{"original.jpg", orig, v, ""}, {"edited.jpg", edited, e, "edited"}} {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, c.name), c.data, 0o644); err != nil {
 				t.Fatal(err)
@@ -142,11 +154,12 @@ func TestScanFlagsTotalMismatch(t *testing.T) {
 			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &got); err != nil {
 				t.Fatal(err)
 			}
-			if got.Fields["amount"] != c.amount {
-				t.Errorf("seed %d %s: amount %q, want %q (the check needs it read)", tc.seed, c.name, got.Fields["amount"], c.amount)
+			want := map[string]string{"amount": c.shown.Amount, "paid_at": c.shown.PaidAt}[tc.field]
+			if got.Fields[tc.field] != want {
+				t.Errorf("%s %s: %s %q, want %q (the check needs it read)", tc.name, c.name, tc.field, got.Fields[tc.field], want)
 			}
 			if flags := strings.Join(got.Flags, ","); flags != c.want {
-				t.Errorf("seed %d %s: flags %q, want %q", tc.seed, c.name, flags, c.want)
+				t.Errorf("%s %s: flags %q, want %q", tc.name, c.name, flags, c.want)
 			}
 		}
 	}

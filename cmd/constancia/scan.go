@@ -296,9 +296,16 @@ func dumpDebug(dir, path string, r *ocr.Result) error {
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "angle=%.2f scale=%.3f glyph=%.1f bright=%.0f sharp=%.0f doc=%v inverted=%d together=%v\n", r.Prep.Angle, r.Prep.Scale, r.Prep.GlyphPx, r.Prep.Brightness, r.Prep.Sharpness, r.Prep.Doc, r.Prep.Inverted, r.Prep.RunTogether)
-	for _, k := range []string{"total", "fee", "printed_at"} {
+	for _, k := range []string{"total", "fee", "printed_at", "weekday"} {
 		if a, ok := r.Asides[k]; ok {
-			fmt.Fprintf(&sb, "aside %s: cents=%d currency=%q at=%s conf=%.2f\n", k, a.Cents, a.Currency, a.At.Format(time.RFC3339), a.Conf)
+			switch k {
+			case "total", "fee":
+				fmt.Fprintf(&sb, "aside %s: %s %s conf=%.2f\n", k, a.Currency, ocr.FormatCents(a.Cents), a.Conf)
+			case "weekday":
+				fmt.Fprintf(&sb, "aside %s: %s beside %s conf=%.2f\n", k, a.Weekday, a.At.Format("2006-01-02"), a.Conf)
+			default:
+				fmt.Fprintf(&sb, "aside %s: %s time=%v conf=%.2f\n", k, a.At.Format(time.RFC3339), a.HasTime, a.Conf)
+			}
 		}
 	}
 	last := -1

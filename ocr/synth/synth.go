@@ -42,7 +42,8 @@ type Voucher struct {
 
 	cents int64
 	paid  time.Time
-	was   int64 // an edited amount's original, which a ticket's TOTAL still adds up (0: not edited)
+	was   int64     // an edited amount's original, which a ticket's TOTAL still adds up (0: not edited)
+	wasAt time.Time // an edited payment time's original, which the print stamp and weekday still show
 }
 
 // Options choose what to generate.
@@ -127,6 +128,25 @@ func (v *Voucher) EditAmount(cents int64) {
 	v.SetAmount(cents)
 }
 
+// EditPaidAt changes the payment time v shows the way an image editor
+// does: the ticket's print stamp and the weekday named before the date
+// still follow the time it replaced.
+func (v *Voucher) EditPaidAt(t time.Time) {
+	if v.wasAt.IsZero() {
+		v.wasAt = v.paid
+	}
+	v.SetPaidAt(t)
+}
+
+// printedAt is when the voucher was really made: its print stamp and
+// weekday follow it.
+func (v *Voucher) printedAt() time.Time {
+	if !v.wasAt.IsZero() {
+		return v.wasAt
+	}
+	return v.paid
+}
+
 // SetPaidAt changes the payment time v shows (Lima time, whole seconds).
 func (v *Voucher) SetPaidAt(t time.Time) { v.paid = t.In(lima).Truncate(time.Second) }
 
@@ -199,7 +219,7 @@ func dateText(v *Voucher, r *rand.Rand, wide bool) string {
 	case k == 4:
 		v.TimeShown = "minute"
 		v.paid = v.paid.Truncate(time.Minute)
-		return fmt.Sprintf("%s, %d de %s de %d %s", weekdaysES[t.Weekday()], t.Day(), monthNamesES[t.Month()-1], t.Year(), t.Format("15:04"))
+		return fmt.Sprintf("%s, %d de %s de %d %s", weekdaysES[v.printedAt().Weekday()], t.Day(), monthNamesES[t.Month()-1], t.Year(), t.Format("15:04"))
 	case k == 5:
 		v.TimeShown = "minute"
 		v.paid = v.paid.Truncate(time.Minute)
@@ -285,7 +305,7 @@ func renderThermal(v *Voucher, r *rand.Rand) *image.Gray {
 	row(pick(r, "Nro. Operación:", "N° de operación:"), v.Operation, false)
 	c.text(f, strings.Repeat("-", 38), 24, 0)
 	c.y += lh
-	c.text(f, "IMPRESO: "+v.paid.Add(90*time.Second).Format("02/01/2006 15:04:05"), w/2, 2)
+	c.text(f, "IMPRESO: "+v.printedAt().Add(90*time.Second).Format("02/01/2006 15:04:05"), w/2, 2)
 	c.y += 2 * lh
 	return crop(img, c.y)
 }
