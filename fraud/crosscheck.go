@@ -33,6 +33,7 @@ type Stamp struct {
 	At      time.Time
 	HasTime bool
 	Conf    float64
+	Reprint bool // a print stamp on a ticket printed again: it may come days later
 }
 
 // CrossConfig holds the cross-check thresholds; DefaultCrossCheck
@@ -91,6 +92,7 @@ func CrossCheck(c Claims, cfg CrossConfig) []Reason {
 			early, late = days < 0, days > int(cfg.PrintLag/(24*time.Hour))
 		}
 		const layout = "2006-01-02 15:04"
+		late = late && !pr.Reprint
 		switch {
 		case early:
 			out = append(out, Reason{Code: FlagEdited, Layer: "consistency", Field: "paid_at",

@@ -31,6 +31,8 @@ func TestCrossCheck(t *testing.T) {
 		{"printed a minute before a time shown to the minute", fraud.Claims{PaidAt: paid, PrintedAt: stamp(at(31, 10, 31), 0.96)}, ""},
 		{"printed days before the payment", fraud.Claims{PaidAt: stamp(at(13, 11, 51), 0.95), PrintedAt: stamp(at(7, 11, 52), 0.96)}, "paid_at"},
 		{"printed a week after the payment", fraud.Claims{PaidAt: stamp(at(6, 11, 42), 0.97), PrintedAt: stamp(at(15, 11, 43), 0.97)}, "paid_at"},
+		{"a reprint a week after the payment", fraud.Claims{PaidAt: stamp(at(6, 11, 42), 0.97), PrintedAt: fraud.Stamp{At: at(15, 11, 43), HasTime: true, Conf: 0.97, Reprint: true}}, ""},
+		{"a reprint stamped before the payment", fraud.Claims{PaidAt: stamp(at(13, 11, 51), 0.95), PrintedAt: fraud.Stamp{At: at(7, 11, 52), HasTime: true, Conf: 0.96, Reprint: true}}, "paid_at"},
 		{"payment date unsure", fraud.Claims{PaidAt: stamp(at(13, 11, 51), 0.48), PrintedAt: stamp(at(7, 11, 52), 0.96)}, ""},
 		{"print time unreadable, same day", fraud.Claims{PaidAt: paid, PrintedAt: day(at(31, 0, 0), 0.92)}, ""},
 		{"print time unreadable, the day before", fraud.Claims{PaidAt: paid, PrintedAt: day(at(30, 0, 0), 0.92)}, "paid_at"},

@@ -80,7 +80,10 @@ type Aside struct {
 	// Weekday is the day named before the payment date (key "weekday";
 	// At is then that date).
 	Weekday time.Weekday `json:"weekday,omitempty"`
-	Conf    float64      `json:"confidence"`
+	// Reprint: the ticket says it was printed again ("REIMPRESIÓN",
+	// "DUPLICADO"), so its print stamp may follow the payment by days.
+	Reprint bool    `json:"reprint,omitempty"`
+	Conf    float64 `json:"confidence"`
 }
 
 // aside records the value paired with label l, read with confidence conf.
@@ -874,7 +877,9 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 				derived, amtConf = want, amtConf*0.6
 			}
 		}
-		if l.role == rAmount {
+		// One Importe, one Comisión, one TOTAL: a receipt listing several
+		// payments has a TOTAL that is no one amount's.
+		if l.role == rAmount && paired(labels, rAmount) == 1 && paired(labels, rFee) <= 1 && paired(labels, rTotal) == 1 {
 			if t := pick(rTotal); t != nil && t.pair.kind == kMoney {
 				res.aside("total", t, pairConf(t))
 			}
@@ -955,6 +960,11 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
 		res.aside("printed_at", l, pairConf(l))
+		if reReprint.MatchString(docText.String()) {
+			a := res.Asides["printed_at"]
+			a.Reprint = true
+			res.setAside("printed_at", a, true)
+		}
 	}
 	res.orphans = orphanLabels(labels, res)
 	return res
@@ -1145,6 +1155,21 @@ func (r *Result) setAside(k string, a Aside, ok bool) {
 		r.Asides = map[string]Aside{}
 	}
 	r.Asides[k] = a
+}
+
+// reReprint finds a ticket printed again later, whose print stamp may
+// follow the payment by days.
+var reReprint = regexp.MustCompile(`\b(reimpresion|reimpreso|duplicado|copia)\b`)
+
+// paired counts the labels of role r that found a value.
+func paired(labels []*item, r role) int {
+	n := 0
+	for _, l := range labels {
+		if l.role == r && l.pair != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // dayFromPrintStamp combines a payment time (paired with a "Hora" label)
