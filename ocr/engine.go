@@ -202,6 +202,14 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		cfg2.Gamma = 1
 		res.merge(rereadPage(c, img, prep, cfg2, gosseract.PSM_AUTO))
 	}
+	// Pass 2b, only on a blurry page of small glyphs still weak (a screen
+	// photographed from afar, a shaken photo): the blur is deconvolved
+	// before enlarging, where an unsharp mask only steepens it.
+	if res.weak() && prep.Sharpness < e.cfg.Prep.sharpenBelow() && prep.GlyphPx < deblurGlyph {
+		cfgD := e.cfg.Prep
+		cfgD.Deblur = deblurSigma
+		res.merge(rereadPage(c, img, prep, cfgD, gosseract.PSM_SPARSE_TEXT))
+	}
 	// Pass 3, only on a page whose letters run together (a narrow font,
 	// blurred) and still weak: Tesseract's layout drops a word that is one
 	// blob, so its mid-tones are lightened to part the letters.
