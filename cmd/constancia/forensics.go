@@ -47,7 +47,31 @@ func valueRegions(res *ocr.Result) []fraud.Region {
 		}
 		out = append(out, region(res, field, w.Text, w.Box))
 	}
+	// A value read from its own strip (a label's orphan, a re-read crop)
+	// has no word of the page over it: its box alone is examined.
+	for _, k := range []string{"cip", "operation", "amount", "paid_at"} {
+		b, ok := res.Boxes[k]
+		if !ok || covered(out, k) {
+			continue
+		}
+		out = append(out, region(res, k, fieldValue(res, k), b))
+	}
 	return out
+}
+
+// covered reports whether a region of field k is in rs.
+func covered(rs []fraud.Region, k string) bool {
+	for _, r := range rs {
+		if r.Field == k {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldValue is field k of res as text.
+func fieldValue(res *ocr.Result, k string) string {
+	return fieldMap(res.Fields)[k]
 }
 
 // overlapFrac is the fraction of a's area inside b.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/constancia/constancia/assets"
+	"github.com/constancia/constancia/fraud"
 	"github.com/constancia/constancia/ocr"
 	"github.com/constancia/constancia/ocr/synth"
 )
@@ -162,5 +163,26 @@ func TestScanCrossChecks(t *testing.T) {
 				t.Errorf("%s %s: flags %q, want %q", tc.name, c.name, flags, c.want)
 			}
 		}
+	}
+}
+
+// TestValueRegionsCoverStripReads: a field read from its own strip (no word
+// of the page over it) is still examined, from its box.
+func TestValueRegionsCoverStripReads(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)
+	prep := ocr.Preprocess(img, ocr.PrepConfig{})
+	box := image.Rect(40, 40, 200, 70)
+	res := &ocr.Result{Prep: prep, Upload: img, Fields: ocr.Fields{CIP: "12345678"},
+		Boxes: map[string]image.Rectangle{"cip": box}, Confidence: map[string]float64{"cip": 0.9},
+		Words: []ocr.Word{{Text: "RUC", Box: image.Rect(40, 100, 90, 120), Conf: 0.9}}}
+	var cip *fraud.Region
+	for _, r := range valueRegions(res) {
+		if r.Field == "cip" {
+			cip = &r
+		}
+	}
+	if cip == nil || cip.Text != "12345678" || cip.Crop == nil {
+		t.Fatalf("the strip-read CIP is not examined: %+v", cip)
 	}
 }
