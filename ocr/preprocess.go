@@ -156,8 +156,8 @@ type PrepConfig struct {
 	PartLetters      bool
 	RunTogetherGamma float64
 	// Deblur: a blurry page (under SharpenBelow) is deconvolved with a
-	// Gaussian of this sigma, in working pixels, instead of unsharp
-	// masked (0: unsharp mask). Used by the engine's deblur pass.
+	// Gaussian of this sigma, in upload pixels, instead of unsharp masked
+	// (0: unsharp mask). Used by the engine's deblur pass.
 	Deblur float64
 }
 
@@ -170,7 +170,7 @@ func (c PrepConfig) sharpenBelow() float64 {
 }
 
 // The deblur pass (Engine.ReadImage): pages of glyphs under deblurGlyph
-// upload pixels, deconvolved with a Gaussian of deblurSigma working pixels
+// upload pixels, deconvolved with a Gaussian of deblurSigma upload pixels
 // (measured on the dev corpus: docs/measurements.md).
 const (
 	deblurGlyph = 14
@@ -266,7 +266,7 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	case cfg.Deblur > 0:
 		// Undo the blur at the working resolution, where it is a
 		// Gaussian of about a pixel, then enlarge again.
-		g = resize(deconvolve(small, cfg.Deblur, deblurIterations), max(w, 1), max(h, 1))
+		g = resize(deconvolve(small, cfg.Deblur*pre, deblurIterations), max(w, 1), max(h, 1))
 		g = rotate(g, p.Angle, 255)
 	default:
 		g = unsharp(g, 2, 1)
