@@ -227,6 +227,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	for _, k := range []string{"cip", "operation"} {
 		recheckDigits(c, prep.Image, res, k)
 	}
+	confirmSum(c, prep.Image, res)
 	res.dropGuesses()
 	res.Quality = assessQuality(prep, res)
 	res.Elapsed = time.Since(start)
@@ -245,6 +246,10 @@ func rereadPage(c *gosseract.Client, img image.Image, first *Prepared, cfg PrepC
 	res := extract(words, prep.Image.Rect)
 	for k, b := range res.Boxes {
 		res.Boxes[k] = first.reframe(prep, b)
+	}
+	for k, a := range res.Asides {
+		a.Box = first.reframe(prep, a.Box)
+		res.Asides[k] = a
 	}
 	return res
 }
@@ -348,6 +353,59 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 	}
 	o := extract(append(append([]Word(nil), res.Words...), extra...), page.Rect)
 	res.mergeOnly(o, keys)
+}
+
+// confirmSum re-reads the amount, the Comisión and the TOTAL from their
+// own boxes when they do not add up: the contradiction is evidence of an
+// edit (fraud.CrossCheck), so it must survive a second read. A value the
+// crop reads otherwise, or not at all, is left unsure; one it reads the
+// same keeps its confidence (the crop is of the same pixels: agreeing is
+// no independent proof, so it never raises it).
+func confirmSum(c *gosseract.Client, page *image.Gray, res *Result) {
+	tot, okT := res.Asides["total"]
+	fee, okF := res.Asides["fee"]
+	b, okA := res.Boxes["amount"]
+	if !okT || !okF || !okA || !res.Fields.HasAmount || res.Fields.AmountCents+fee.Cents == tot.Cents {
+		return
+	}
+	settle := func(was int64, conf float64, box image.Rectangle) float64 {
+		got, c2, ok := readMoney(c, page, box)
+		switch {
+		case ok && got == was:
+			return conf
+		case ok:
+			return min(conf, c2) / 2
+		}
+		return min(conf, 0.5)
+	}
+	for _, k := range []string{"total", "fee"} {
+		a := res.Asides[k]
+		a.Conf = settle(a.Cents, a.Conf, a.Box)
+		res.setAside(k, a, true)
+	}
+	res.Confidence["amount"] = settle(res.Fields.AmountCents, res.Confidence["amount"], b)
+}
+
+// readMoney reads the amount in box b of page in single-line mode: its
+// cents and the confidence of the word holding its digits.
+func readMoney(c *gosseract.Client, page *image.Gray, b image.Rectangle) (int64, float64, bool) {
+	h := b.Dy()
+	r := image.Rect(b.Min.X-h/2, b.Min.Y-h/3, b.Max.X+h/2, b.Max.Y+h/3).Intersect(page.Rect)
+	if r.Dx() < h || r.Dy() < 4 {
+		return 0, 0, false
+	}
+	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
+	if err != nil {
+		return 0, 0, false
+	}
+	for _, w := range words {
+		if m := reMoney.FindStringSubmatch(fold(repairNumeric(w.Text))); m != nil {
+			if cents, ok := parseCents(m[2]); ok {
+				return cents, w.Conf, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // overlapsAny reports whether b shares more than a third of its area with

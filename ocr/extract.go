@@ -82,16 +82,17 @@ type Aside struct {
 	Weekday time.Weekday `json:"weekday,omitempty"`
 	// Reprint: the ticket says it was printed again ("REIMPRESIÓN",
 	// "DUPLICADO"), so its print stamp may follow the payment by days.
-	Reprint bool    `json:"reprint,omitempty"`
-	Conf    float64 `json:"confidence"`
+	Reprint bool            `json:"reprint,omitempty"`
+	Box     image.Rectangle `json:"-"` // where it was read, in Prep.Image pixels
+	Conf    float64         `json:"confidence"`
 }
 
 // aside records the value paired with label l, read with confidence conf.
 func (r *Result) aside(k string, l *item, conf float64) {
 	v := l.pair
-	a := Aside{Cents: v.cents, Currency: v.currency, Conf: v.conf * conf}
+	a := Aside{Cents: v.cents, Currency: v.currency, Conf: v.conf * conf, Box: v.box}
 	if v.kind == kDate {
-		a = Aside{At: v.date, HasTime: v.hasTime, Conf: v.conf * conf}
+		a = Aside{At: v.date, HasTime: v.hasTime, Conf: v.conf * conf, Box: v.box}
 	}
 	r.setAside(k, a, true)
 }

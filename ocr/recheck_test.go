@@ -123,3 +123,47 @@ func TestRecheckConfirms(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmSum: when amount, Comisión and TOTAL do not add up, each is
+// re-read from its box. A value the crop reads the same keeps its
+// confidence (the contradiction stands); one the page misread loses it.
+func TestConfirmSum(t *testing.T) {
+	c := spaClient(t)
+	face, err := assets.Face("DejaVuSansMono.ttf", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(image.Rect(0, 0, 600, 160))
+	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	var boxes []image.Rectangle
+	for i, v := range []string{"S/ 89.04", "S/ 2.00", "S/ 86.04"} {
+		y := 40 + 45*i
+		d := &font.Drawer{Dst: g, Src: image.Black, Face: face, Dot: fixed.P(300, y)}
+		d.DrawString(v)
+		w := font.MeasureString(face, v).Ceil()
+		boxes = append(boxes, image.Rect(300+font.MeasureString(face, "S/ ").Ceil(), y-24, 300+w, y+4))
+	}
+	read := func(amount, total int64) *Result {
+		return &Result{Fields: Fields{AmountCents: amount, HasAmount: true}, Confidence: map[string]float64{"amount": 0.96},
+			Boxes:  map[string]image.Rectangle{"amount": boxes[0]},
+			Asides: map[string]Aside{"fee": {Cents: 200, Conf: 0.96, Box: boxes[1]}, "total": {Cents: total, Conf: 0.96, Box: boxes[2]}}}
+	}
+	// As printed: the contradiction survives the re-read.
+	res := read(8904, 8604)
+	confirmSum(c, g, res)
+	if res.Confidence["amount"] != 0.96 || res.Asides["total"].Conf != 0.96 || res.Asides["fee"].Conf != 0.96 {
+		t.Errorf("a contradiction the crops confirm lost confidence: amount %.2f %+v", res.Confidence["amount"], res.Asides)
+	}
+	// The page misread the TOTAL: its crop says otherwise.
+	res = read(8904, 8104)
+	confirmSum(c, g, res)
+	if res.Asides["total"].Conf >= 0.5 || res.Asides["fee"].Conf != 0.96 {
+		t.Errorf("a TOTAL the page misread kept its confidence: %+v", res.Asides)
+	}
+	// Values that add up are not re-read.
+	res = read(8404, 8604)
+	confirmSum(c, g, res)
+	if res.Confidence["amount"] != 0.96 {
+		t.Errorf("a sum that adds up was doubted: %.2f", res.Confidence["amount"])
+	}
+}
