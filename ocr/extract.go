@@ -120,6 +120,7 @@ type item struct {
 	weekday     time.Weekday
 	hasWeekday  bool
 	weekdayConf float64
+	weekdayBox  image.Rectangle
 	// alignment
 	pair    *item
 	pairDY  float64
@@ -372,7 +373,7 @@ func lineItems(l line, li int) []*item {
 			if w := reWeekday.FindStringSubmatchIndex(low[:m[0]]); w != nil && free(w[0], m[0]) {
 				it.weekday, _ = weekdayOf(low[w[2]:w[3]])
 				it.hasWeekday = true
-				_, it.weekdayConf = boxOf(w[2], w[3])
+				it.weekdayBox, it.weekdayConf = boxOf(w[2], w[3])
 			}
 		}
 	}
@@ -941,7 +942,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Confidence["paid_at"] = c
 		res.Boxes["paid_at"] = v.box
 		if v.hasWeekday {
-			res.setAside("weekday", Aside{At: v.date, Weekday: v.weekday, Conf: v.weekdayConf}, true)
+			res.setAside("weekday", Aside{At: v.date, Weekday: v.weekday, Conf: v.weekdayConf, Box: v.weekdayBox}, true)
 		}
 	} else if t, ok := dayFromPrintStamp(labels, values, paymentTime(pick(rTime), pick(rDate))); ok {
 		// The payment date is unreadable but its time is not, and the

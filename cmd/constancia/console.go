@@ -295,7 +295,11 @@ func (s *server) receiptPage(c *gin.Context) {
 	if w, h := s.imageSize(c, r); w > 0 && h > 0 {
 		for k, b := range r.Boxes {
 			pct := func(v, d int) float64 { return float64(int(1000*float64(v)/float64(d))) / 10 }
-			boxes = append(boxes, box{pct(b[0], w), pct(b[1], h), pct(b[2]-b[0], w), pct(b[3]-b[1], h), fmt.Sprintf("%s %.0f%%", k, 100*r.Confidence[k])})
+			label := k // a value the fields were checked against (total, fee, printed_at, weekday)
+			if c, ok := r.Confidence[k]; ok {
+				label = fmt.Sprintf("%s %.0f%%", k, 100*c)
+			}
+			boxes = append(boxes, box{pct(b[0], w), pct(b[1], h), pct(b[2]-b[0], w), pct(b[3]-b[1], h), label})
 		}
 	}
 	type fld struct{ K, V, C string }

@@ -87,7 +87,7 @@ func consoleFixture(t *testing.T) (*server, *httptest.Server, *storage.Record) {
 	}
 	rec := &storage.Record{Merchant: "default", ContentType: "image/png", Decision: matcher.NeedsReview, Reasons: []string{"low_confidence"},
 		Fields: map[string]string{"cip": "73488329", "amount": "149.90", "currency": "PEN"}, Confidence: map[string]float64{"cip": 0.6, "amount": 0.9},
-		Boxes: map[string][4]int{"cip": {10, 10, 40, 20}}}
+		Boxes: map[string][4]int{"cip": {10, 10, 40, 20}, "total": {10, 30, 40, 40}}}
 	if err := s.screener.keeper.Save(context.Background(), rec, mustJPEG(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +133,11 @@ func TestConsole(t *testing.T) {
 	st, page, _ = ana.get("/console/receipts/" + rec.ID)
 	if st != 200 || !strings.Contains(page, "73488329") || !strings.Contains(page, `class="box"`) || !strings.Contains(page, "R-1") {
 		t.Fatalf("voucher page: %d %s", st, page)
+	}
+	// Field boxes carry their confidence; a value the fields were checked
+	// against (the TOTAL) is labelled by name alone.
+	if !strings.Contains(page, "<span>cip 60%</span>") || !strings.Contains(page, "<span>total</span>") {
+		t.Errorf("box labels missing from the voucher page: %s", page)
 	}
 	csrf := csrfRe.FindStringSubmatch(page)[1]
 	// Another agent cannot act on ana's claimed voucher.

@@ -66,6 +66,13 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 		u := res.Prep.ToUpload(b)
 		boxes[k] = [4]int{u.Min.X, u.Min.Y, u.Max.X, u.Max.Y}
 	}
+	for k, a := range res.Asides { // what the consistency layer compared the fields with
+		if a.Box.Empty() {
+			continue
+		}
+		u := res.Prep.ToUpload(a.Box)
+		boxes[k] = [4]int{u.Min.X, u.Min.Y, u.Max.X, u.Max.Y}
+	}
 	var detail []string
 	for _, r := range f.Reasons {
 		detail = append(detail, r.Layer+": "+r.Detail)
