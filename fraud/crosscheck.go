@@ -2,8 +2,9 @@ package fraud
 
 import (
 	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/constancia/constancia/matcher"
 )
 
 // Claims are what one voucher says of itself: the fields read and values
@@ -79,7 +80,7 @@ func CrossCheck(c Claims, cfg CrossConfig) []Reason {
 	if sure(a.Conf, fee.Conf, tot.Conf) && sameCurrency(a.Currency, fee.Currency, tot.Currency) && a.Cents+fee.Cents != tot.Cents {
 		out = append(out, Reason{Code: FlagEdited, Layer: "consistency", Field: "amount",
 			Detail: fmt.Sprintf("amount %s + commission %s = %s, but the TOTAL printed is %s",
-				money(a.Cents), money(fee.Cents), money(a.Cents+fee.Cents), money(tot.Cents))})
+				matcher.FormatCents(a.Cents), matcher.FormatCents(fee.Cents), matcher.FormatCents(a.Cents+fee.Cents), matcher.FormatCents(tot.Cents))})
 	}
 	p, pr := c.PaidAt, c.PrintedAt
 	if sure(p.Conf, pr.Conf) {
@@ -128,12 +129,4 @@ func sameCurrency(cs ...string) bool {
 func dayNumber(t time.Time) int {
 	y, m, d := t.Date()
 	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
-}
-
-func money(c int64) string {
-	sign := ""
-	if c < 0 {
-		sign, c = "-", -c
-	}
-	return fmt.Sprintf("%s%s.%02d", sign, strconv.FormatInt(c/100, 10), c%100)
 }

@@ -180,7 +180,7 @@ func (b *Book) ImportSettlement(merchant, source string, rows []SettlementRow) (
 		}
 		if diff := r.AmountCents - o.AmountCents; diff*100 > o.AmountCents || -diff*100 > o.AmountCents {
 			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscAmount, OrderID: o.OrderID, CIP: r.CIP, Line: r.Line,
-				Detail: fmt.Sprintf("settled %s, order %s (more than 1%% apart)", formatCents(r.AmountCents), formatCents(o.AmountCents))})
+				Detail: fmt.Sprintf("settled %s, order %s (more than 1%% apart)", FormatCents(r.AmountCents), FormatCents(o.AmountCents))})
 		}
 		if !r.PaidAt.IsZero() && r.PaidAt.After(o.ExpiresAt) {
 			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscPaidAfterExpiry, OrderID: o.OrderID, CIP: r.CIP, Line: r.Line, Detail: "paid after the CIP expired"})
@@ -242,4 +242,11 @@ func lastChange(o *Order) time.Time {
 	return o.History[len(o.History)-1].At
 }
 
-func formatCents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
+// FormatCents renders integer cents as "1249.00" ("-0.50" below zero).
+func FormatCents(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
