@@ -79,10 +79,7 @@ type Aside struct {
 	HasTime  bool      `json:"has_time,omitempty"` // the stamp shows a time of day
 	// Weekday is the day named before the payment date (key "weekday";
 	// At is then that date).
-	Weekday time.Weekday `json:"weekday,omitempty"`
-	// Reprint: the ticket says it was printed again ("REIMPRESIÓN",
-	// "DUPLICADO"), so its print stamp may follow the payment by days.
-	Reprint bool            `json:"reprint,omitempty"`
+	Weekday time.Weekday    `json:"weekday,omitempty"`
 	Box     image.Rectangle `json:"-"` // where it was read, in Prep.Image pixels
 	Conf    float64         `json:"confidence"`
 }
@@ -962,11 +959,6 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
 		res.aside("printed_at", l, pairConf(l))
-		if reReprint.MatchString(docText.String()) {
-			a := res.Asides["printed_at"]
-			a.Reprint = true
-			res.setAside("printed_at", a, true)
-		}
 	}
 	res.orphans = orphanLabels(labels, res)
 	return res
@@ -1158,10 +1150,6 @@ func (r *Result) setAside(k string, a Aside, ok bool) {
 	}
 	r.Asides[k] = a
 }
-
-// reReprint finds a ticket printed again later, whose print stamp may
-// follow the payment by days.
-var reReprint = regexp.MustCompile(`\b(reimpresion|reimpreso|duplicado|copia)\b`)
 
 // paired counts the labels of role r that found a value.
 func paired(labels []*item, r role) int {

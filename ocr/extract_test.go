@@ -615,14 +615,6 @@ func TestAsides(t *testing.T) {
 	if r := extract(two, image.Rect(0, 0, 600, 200)); len(r.Asides) != 0 {
 		t.Errorf("two payments kept asides %+v", r.Asides)
 	}
-	// A reprint says so: its stamp may come days after the payment.
-	reprint := append(ticket("IMPORTE:"), layout([]cell{}, []cell{}, []cell{}, []cell{}, []cell{}, []cell{{0, "*** REIMPRESIÓN ***"}})...)
-	if r := extract(reprint, image.Rect(0, 0, 600, 200)); !r.Asides["printed_at"].Reprint {
-		t.Errorf("reprint not noted: %+v", r.Asides["printed_at"])
-	}
-	if r := extract(ticket("IMPORTE:"), image.Rect(0, 0, 600, 200)); r.Asides["printed_at"].Reprint {
-		t.Error("a first print taken for a reprint")
-	}
 	// A merge that takes the amount from another read takes its asides too.
 	o := &Result{Fields: Fields{AmountCents: 9104, HasAmount: true}, Confidence: map[string]float64{"amount": 0.99}}
 	r = extract(ticket("IMPORTE:"), image.Rect(0, 0, 600, 200))

@@ -108,7 +108,7 @@ func claims(res *ocr.Result) fraud.Claims {
 	money := func(a ocr.Aside) fraud.Money { return fraud.Money{Cents: a.Cents, Currency: a.Currency, Conf: a.Conf} }
 	c.Fee, c.Total = money(res.Asides["fee"]), money(res.Asides["total"])
 	if a, ok := res.Asides["printed_at"]; ok {
-		c.PrintedAt = fraud.Stamp{At: a.At, HasTime: a.HasTime, Conf: a.Conf, Reprint: a.Reprint}
+		c.PrintedAt = fraud.Stamp{At: a.At, HasTime: a.HasTime, Conf: a.Conf}
 	}
 	if a, ok := res.Asides["weekday"]; ok {
 		c.Weekday = fraud.Weekday{Day: a.Weekday, Conf: a.Conf}

@@ -119,7 +119,7 @@ func TestScanCrossChecks(t *testing.T) {
 		{"amount, photo", 12, true, func(v *synth.Voucher) { v.EditAmount(123456) }, "amount"},
 		{"date, photo", 13, true, func(v *synth.Voucher) {
 			paid, _ := time.Parse(time.RFC3339, v.PaidAt) // as the original rendered it
-			v.EditPaidAt(paid.AddDate(0, 0, -6))
+			v.EditPaidAt(paid.AddDate(0, 0, 6))           // paid after the ticket was printed
 		}, "paid_at"},
 	} {
 		v := synth.Random(tc.seed, 2)
