@@ -16,9 +16,12 @@ type Claims struct {
 	Weekday            Weekday // the day named before the payment date ("lunes, 13 de julio de 2026")
 }
 
-// Weekday is a day of the week named on the voucher, as read.
+// Weekday is a day of the week named before a date, as read. Conf is the
+// lesser of the two readings: the phrase contradicts itself whichever
+// date it is, so how the date was paired does not count.
 type Weekday struct {
 	Day  time.Weekday
+	Date time.Time
 	Conf float64
 }
 
@@ -91,9 +94,9 @@ func CrossCheck(c Claims, cfg CrossConfig) []Reason {
 				Detail: fmt.Sprintf("the ticket was printed %s, before the payment it shows (%s)", pr.At.Format(layout), p.At.Format(layout))})
 		}
 	}
-	if wd := c.Weekday; sure(p.Conf, wd.Conf) && p.At.Weekday() != wd.Day {
+	if wd := c.Weekday; sure(wd.Conf) && wd.Date.Weekday() != wd.Day {
 		out = append(out, Reason{Code: FlagEdited, Layer: "consistency", Field: "paid_at",
-			Detail: fmt.Sprintf("the payment date %s is a %s, but the voucher names %s", p.At.Format("2006-01-02"), p.At.Weekday(), wd.Day)})
+			Detail: fmt.Sprintf("the payment date %s is a %s, but the voucher names %s", wd.Date.Format("2006-01-02"), wd.Date.Weekday(), wd.Day)})
 	}
 	return out
 }

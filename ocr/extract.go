@@ -78,7 +78,7 @@ type Aside struct {
 	At       time.Time `json:"at,omitempty"`       // a stamp, in Lima time
 	HasTime  bool      `json:"has_time,omitempty"` // the stamp shows a time of day
 	// Weekday is the day named before the payment date (key "weekday";
-	// At is then that date).
+	// At is then that date as read, Conf the weaker of the two readings).
 	Weekday time.Weekday    `json:"weekday,omitempty"`
 	Box     image.Rectangle `json:"-"` // where it was read, in Prep.Image pixels
 	Conf    float64         `json:"confidence"`
@@ -939,7 +939,9 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Confidence["paid_at"] = c
 		res.Boxes["paid_at"] = v.box
 		if v.hasWeekday {
-			res.setAside("weekday", Aside{At: v.date, Weekday: v.weekday, Conf: v.weekdayConf, Box: v.weekdayBox}, true)
+			// As sure as the weaker of the two readings: the phrase is
+			// checked against itself, whatever its pairing.
+			res.setAside("weekday", Aside{At: v.date, Weekday: v.weekday, Conf: min(v.weekdayConf, v.conf), Box: v.weekdayBox}, true)
 		}
 	} else if t, ok := dayFromPrintStamp(labels, values, paymentTime(pick(rTime), pick(rDate))); ok {
 		// The payment date is unreadable but its time is not, and the

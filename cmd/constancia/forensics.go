@@ -111,7 +111,7 @@ func claims(res *ocr.Result) fraud.Claims {
 		c.PrintedAt = fraud.Stamp{At: a.At, HasTime: a.HasTime, Conf: a.Conf}
 	}
 	if a, ok := res.Asides["weekday"]; ok {
-		c.Weekday = fraud.Weekday{Day: a.Weekday, Conf: a.Conf}
+		c.Weekday = fraud.Weekday{Day: a.Weekday, Date: a.At, Conf: a.Conf}
 	}
 	return c
 }

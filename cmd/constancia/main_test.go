@@ -134,8 +134,31 @@ func TestEvalDecide(t *testing.T) {
 	}
 }
 
+// TestSynthEdits: synth --edit labels every voucher as the edit it shows.
+func TestSynthEdits(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runMain(t, "synth", "-n", "3", "--template", "thermal", "--edit", "amount", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "labels.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var v synth.Voucher
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Kind != "edited" || v.Template != "thermal" || v.Edit == nil || v.Edit.Field != "amount" || v.Edit.To != v.Amount || v.Edit.From == v.Amount {
+			t.Errorf("label %s", l)
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"nope"}, {"scan"}, {"eval"}, {"synth"}, {"scan", "/does/not/exist"}} {
+	out := filepath.Join(t.TempDir(), "v")
+	for _, args := range [][]string{{}, {"nope"}, {"scan"}, {"eval"}, {"synth"}, {"scan", "/does/not/exist"},
+		{"synth", "--out", out, "--edit", "cip"}, {"synth", "--out", out, "--template", "receipt"}} {
 		_, _, err := runMain(t, args...)
 		if err == nil {
 			t.Errorf("%v: no error", args)

@@ -11,9 +11,20 @@ import (
 	"github.com/constancia/constancia/ocr/synth"
 )
 
+// genOptions narrow what generate draws.
+type genOptions struct {
+	Template string // one template instead of the random mix
+	Edit     string // "amount" or "date": every voucher edited the way an image editor would
+}
+
 // generate writes n labelled vouchers into dir (images and labels.jsonl);
 // every second one is a photo.
 func generate(dir string, n int, seed uint64) ([]synth.Voucher, error) {
+	return generateWith(dir, n, seed, genOptions{})
+}
+
+// generateWith is generate narrowed by o.
+func generateWith(dir string, n int, seed uint64, o genOptions) ([]synth.Voucher, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -26,6 +37,15 @@ func generate(dir string, n int, seed uint64) ([]synth.Voucher, error) {
 	var out []synth.Voucher
 	for i := 0; i < n; i++ {
 		v := synth.Random(seed, i)
+		if o.Template != "" {
+			v.Template = o.Template
+		}
+		switch o.Edit {
+		case "amount": // a leading digit added or changed: the amount goes up
+			v.EditAmount(v.AmountCents() + 100000*int64(1+i%9))
+		case "date": // paid days later than printed
+			v.EditPaidAt(v.PaidAtTime().AddDate(0, 0, 1+i%6))
+		}
 		opt := synth.Options{Seed: seed*1000003 + uint64(i), Photo: i%2 == 1}
 		if !opt.Photo && i%4 == 0 {
 			opt.Format = "png"
@@ -56,13 +76,24 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "directory to write vouchers and labels.jsonl into (required)")
 	n := fs.Int("n", 20, "number of vouchers")
 	seed := fs.Uint64("seed", 1, "generator seed")
+	var o genOptions
+	fs.StringVar(&o.Template, "template", "", "draw only this template: thermal, app, stacked or header (default: a random mix of the first three)")
+	fs.StringVar(&o.Edit, "edit", "", "edit every voucher as an image editor would: amount (its TOTAL left as printed) or date (its print stamp and weekday left)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" || *n < 1 || *n > 100000 {
 		return usageError{"synth: --out DIR is required and -n must be 1..100000"}
 	}
-	if _, err := generate(*out, *n, *seed); err != nil {
+	switch o.Template {
+	case "", "thermal", "app", "stacked", "header":
+	default:
+		return usageError{"synth: --template must be thermal, app, stacked or header"}
+	}
+	if o.Edit != "" && o.Edit != "amount" && o.Edit != "date" {
+		return usageError{"synth: --edit must be amount or date"}
+	}
+	if _, err := generateWith(*out, *n, *seed, o); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "wrote %d vouchers and labels.jsonl to %s\n", *n, *out)

@@ -39,6 +39,7 @@ type Voucher struct {
 	PaidAt    string `json:"paid_at"`
 	TimeShown string `json:"time_shown"`
 	Capture   string `json:"capture"`
+	Edit      *Edit  `json:"edit"` // for an edited voucher: what changed (as in the dev corpus's labels)
 
 	cents int64
 	paid  time.Time
@@ -118,6 +119,13 @@ func (v *Voucher) SetAmount(cents int64) {
 	v.Amount = fmt.Sprintf("%d.%02d", cents/100, cents%100)
 }
 
+// Edit is the change made to an edited voucher.
+type Edit struct {
+	Field string `json:"field"` // "amount" or "date"
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
 // EditAmount changes the amount v shows the way an image editor does:
 // only the amount's digits change, so a ticket's TOTAL still adds up the
 // amount it replaced.
@@ -125,7 +133,9 @@ func (v *Voucher) EditAmount(cents int64) {
 	if v.was == 0 {
 		v.was = v.cents
 	}
+	from := v.Amount
 	v.SetAmount(cents)
+	v.Kind, v.Edit = "edited", &Edit{Field: "amount", From: from, To: v.Amount}
 }
 
 // EditPaidAt changes the payment time v shows the way an image editor
@@ -135,7 +145,9 @@ func (v *Voucher) EditPaidAt(t time.Time) {
 	if v.wasAt.IsZero() {
 		v.wasAt = v.paid
 	}
+	from := v.paid.Format(time.RFC3339)
 	v.SetPaidAt(t)
+	v.Kind, v.Edit = "edited", &Edit{Field: "date", From: from, To: v.paid.Format(time.RFC3339)}
 }
 
 // printedAt is when the voucher was really made: its print stamp and
@@ -146,6 +158,13 @@ func (v *Voucher) printedAt() time.Time {
 	}
 	return v.paid
 }
+
+// AmountCents is the amount v shows, in cents.
+func (v *Voucher) AmountCents() int64 { return v.cents }
+
+// PaidAtTime is the payment time v shows, in Lima time (before Render
+// truncates it to what the chosen date style prints).
+func (v *Voucher) PaidAtTime() time.Time { return v.paid }
 
 // SetPaidAt changes the payment time v shows (Lima time, whole seconds).
 func (v *Voucher) SetPaidAt(t time.Time) { v.paid = t.In(lima).Truncate(time.Second) }
