@@ -177,6 +177,10 @@ const (
 	deblurSigma = 1.2
 )
 
+// deblurMaxPixels bounds the working image deconvolved: four float
+// buffers of it, 32 MB at most per worker (larger pages are unsharp masked).
+const deblurMaxPixels = 2_000_000
+
 // deblurIterations of Richardson–Lucy: more sharpen noise as well as text
 // (20 read worse than 10 on the dev corpus's blurry screen photos).
 const deblurIterations = 10
@@ -263,7 +267,7 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	// edges steepened before Tesseract reads them.
 	switch {
 	case p.Sharpness >= cfg.SharpenBelow:
-	case cfg.Deblur > 0:
+	case cfg.Deblur > 0 && small.Rect.Dx()*small.Rect.Dy() <= deblurMaxPixels:
 		// Undo the blur at the working resolution, where it is a
 		// Gaussian of about a pixel, then enlarge again.
 		g = resize(deconvolve(small, cfg.Deblur*pre, deblurIterations), max(w, 1), max(h, 1))
