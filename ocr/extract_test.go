@@ -601,6 +601,12 @@ func TestAsides(t *testing.T) {
 	if want := time.Date(2026, 5, 31, 10, 33, 48, 0, Lima); !pr.At.Equal(want) || !pr.HasTime {
 		t.Errorf("printed_at %+v, want %v", pr, want)
 	}
+	for _, label := range []string{"Fecha de impresión:", "F. Impresión:", "Impreso el"} {
+		ws := layout([]cell{{0, "FECHA/HORA:"}, {20, "31/05/2026 10:32:22"}}, []cell{{0, label}, {20, "31/05/2026 10:33:48"}})
+		if a, ok := extract(ws, image.Rect(0, 0, 600, 100)).Asides["printed_at"]; !ok || !a.At.Equal(time.Date(2026, 5, 31, 10, 33, 48, 0, Lima)) {
+			t.Errorf("%q: printed_at %+v (present %v)", label, a, ok)
+		}
+	}
 	r = extract(ticket("EMPRESA:"), image.Rect(0, 0, 600, 200))
 	if _, ok := r.Asides["total"]; ok {
 		t.Errorf("amount %s read from the TOTAL kept a total aside: %+v", r.Fields.Amount(), r.Asides)

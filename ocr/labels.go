@@ -79,7 +79,7 @@ var labelDefs = []labelDef{
 	{"fecha de transaccion", kDate, rDate, 3}, {"pagado el", kDate, rDate, 3},
 	{"fecha", kDate, rDate, 2}, {"hora", kTime, rTime, 2}, {"hora de pago", kTime, rTime, 3},
 	{"impreso", kDate, rPrinted, 0}, {"fecha de impresion", kDate, rPrinted, 0}, {"impresion", kDate, rPrinted, 0},
-	{"impreso el", kDate, rPrinted, 0},
+	{"impreso el", kDate, rPrinted, 0}, {"fecha impresion", kDate, rPrinted, 0}, {"f impresion", kDate, rPrinted, 0},
 	{"fecha de emision", kDate, rIssued, 0}, {"emision", kDate, rIssued, 0}, {"emitido", kDate, rIssued, 0},
 	{"fecha contable", kDate, rOther, 0}, {"fecha de vencimiento", kDate, rOther, 0}, {"vence", kDate, rOther, 0},
 	{"vencimiento", kDate, rOther, 0}, {"fecha de expiracion", kDate, rOther, 0}, {"expira", kDate, rOther, 0},
