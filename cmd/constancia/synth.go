@@ -41,7 +41,7 @@ func generateWith(dir string, n int, seed uint64, o genOptions) ([]synth.Voucher
 			v.Template = o.Template
 		}
 		switch o.Edit {
-		case "amount": // a leading digit added or changed: the amount goes up
+		case "amount": // a thousands digit added or raised: the amount goes up
 			v.EditAmount(v.AmountCents() + 100000*int64(1+i%9))
 		case "date": // paid days later than printed
 			v.EditPaidAt(v.PaidAtTime().AddDate(0, 0, 1+i%6))
