@@ -59,8 +59,8 @@ type CrossConfig struct {
 var DefaultCrossCheck = CrossConfig{MinConfidence: 0.9, PrintSlack: 2 * time.Minute}
 
 // CrossCheck returns an `edited` reason for each contradiction between a
-// voucher's fields and what it prints besides them: an Importe that with
-// its Comisión does not make the TOTAL (an amount changed without the
+// voucher's fields and what it prints besides them: an Importe that is not
+// the TOTAL, with or without its Comisión (an amount changed without the
 // rest), a print stamp before the payment (a date changed), a weekday that
 // is not the payment date's (a day changed). It needs no earlier upload.
 func CrossCheck(c Claims, cfg CrossConfig) []Reason {
@@ -76,8 +76,10 @@ func CrossCheck(c Claims, cfg CrossConfig) []Reason {
 		}
 		return true
 	}
+	// A TOTAL that is the amount alone also agrees: some tickets show a
+	// commission the merchant pays, outside the buyer's total.
 	a, fee, tot := c.Amount, c.Fee, c.Total
-	if sure(a.Conf, fee.Conf, tot.Conf) && sameCurrency(a.Currency, fee.Currency, tot.Currency) && a.Cents+fee.Cents != tot.Cents {
+	if sure(a.Conf, fee.Conf, tot.Conf) && sameCurrency(a.Currency, fee.Currency, tot.Currency) && a.Cents+fee.Cents != tot.Cents && a.Cents != tot.Cents {
 		out = append(out, Reason{Code: FlagEdited, Layer: "consistency", Field: "amount",
 			Detail: fmt.Sprintf("amount %s + commission %s = %s, but the TOTAL printed is %s",
 				matcher.FormatCents(a.Cents), matcher.FormatCents(fee.Cents), matcher.FormatCents(a.Cents+fee.Cents), matcher.FormatCents(tot.Cents))})

@@ -25,6 +25,7 @@ func TestCrossCheck(t *testing.T) {
 		{"a leading digit added", fraud.Claims{Amount: pen(56750, 0.93), Fee: pen(200, 0.96), Total: pen(6950, 0.97)}, "amount"},
 		{"no currency on the fee line", fraud.Claims{Amount: pen(8904, 0.96), Fee: fraud.Money{Cents: 200, Conf: 0.96}, Total: pen(8604, 0.97)}, "amount"},
 		{"one reading unsure (a misread 0.00 as 0.90)", fraud.Claims{Amount: pen(900, 0.96), Fee: pen(90, 0.92), Total: pen(900, 0.83)}, ""},
+		{"a commission outside the buyer's total", fraud.Claims{Amount: pen(900, 0.96), Fee: pen(90, 0.96), Total: pen(900, 0.96)}, ""},
 		{"no TOTAL read", fraud.Claims{Amount: pen(8904, 0.96), Fee: pen(200, 0.96)}, ""},
 		{"currencies disagree", fraud.Claims{Amount: pen(8904, 0.96), Fee: pen(200, 0.96), Total: fraud.Money{Cents: 8604, Currency: "USD", Conf: 0.97}}, ""},
 		{"printed 90 s after payment", fraud.Claims{PaidAt: paid, PrintedAt: stamp(at(31, 10, 33).Add(30*time.Second), 0.96)}, ""},

@@ -365,8 +365,8 @@ func confirmSum(c *gosseract.Client, page *image.Gray, res *Result) {
 	tot, okT := res.Asides["total"]
 	fee, okF := res.Asides["fee"]
 	b, okA := res.Boxes["amount"]
-	if !okT || !okF || !okA || !res.Fields.HasAmount || res.Fields.AmountCents+fee.Cents == tot.Cents {
-		return
+	if !okT || !okF || !okA || !res.Fields.HasAmount || res.Fields.AmountCents+fee.Cents == tot.Cents || res.Fields.AmountCents == tot.Cents {
+		return // it adds up, with the commission or without it
 	}
 	settle := func(was int64, conf float64, box image.Rectangle) float64 {
 		got, c2, ok := readMoney(c, page, box)
