@@ -19,6 +19,7 @@ func FuzzExtract(f *testing.F) {
 		"Pagado el sábado, 21 de noviembre de 2026 18:42\nTotal pagado PEN 75.50",
 		"COMISION: S/ 2.50\nTOTAL: S/ 5.50\nS/ 1 249.00 21-Nov-2026 6:42 p. m.",
 		"99/99/9999 99:99:99 $/. 0.00 ****1234 (01) 311-9898 31/02/2026",
+		"Fecha y hora\nlunes, 13 de julio de 2026 18:15\nIMPORTE: S/ 89.04\nCOMISION: S/ 2.00\nTOTAL: S/ 86.04\nImpreso: 07/07/2026 10:00",
 	} {
 		f.Add(s)
 	}
@@ -36,6 +37,11 @@ func FuzzExtract(f *testing.F) {
 		for k, c := range res.Confidence {
 			if c < 0 || c > 1 {
 				t.Fatalf("confidence[%s] = %v", k, c)
+			}
+		}
+		for k, a := range res.Asides {
+			if a.Conf < 0 || a.Conf > 1 {
+				t.Fatalf("aside %s confidence %v", k, a.Conf)
 			}
 		}
 	})
