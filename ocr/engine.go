@@ -263,20 +263,12 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 	if !ok || got == "" {
 		return
 	}
-	h := b.Dy()
-	r := image.Rect(b.Min.X-2*h, b.Min.Y-h/3, b.Max.X+2*h, b.Max.Y+h/3).Intersect(page.Rect)
-	if r.Dx() < h || r.Dy() < 4 {
-		return
-	}
-	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
-	if err != nil {
-		return
-	}
+	words := readAround(c, page, b, 2*b.Dy())
 	for _, w := range words {
 		t := repairNumeric(w.Text)
 		if len(t) == len(got)+1 && allDigits(t) && (strings.HasSuffix(t, got) || strings.HasPrefix(t, got)) {
 			res.setFieldText(k, t)
-			res.Boxes[k] = w.Box.Add(r.Min)
+			res.Boxes[k] = w.Box
 			res.Confidence[k] = min(res.Confidence[k], w.Conf)
 			return
 		}
@@ -286,21 +278,33 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 	}
 }
 
+// readAround reads, in single-line mode, the strip of page around box b:
+// padX wider on each side and a third of its height taller. The words'
+// boxes are in page pixels; none when the strip is too small to read or
+// Tesseract fails.
+func readAround(c *gosseract.Client, page *image.Gray, b image.Rectangle, padX int) []Word {
+	h := b.Dy()
+	r := image.Rect(b.Min.X-padX, b.Min.Y-h/3, b.Max.X+padX, b.Max.Y+h/3).Intersect(page.Rect)
+	if r.Dx() < h || r.Dy() < 4 {
+		return nil
+	}
+	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
+	if err != nil {
+		return nil
+	}
+	for i := range words {
+		words[i].Box = words[i].Box.Add(r.Min)
+	}
+	return words
+}
+
 // confirmDigits reads just the value's box (with a little paper round it):
 // when the page read the right digits but doubted them because of what was
 // glued to them (dotted leaders Tesseract took into the word), the digits
 // alone, read surely, lend their confidence — weighed by how the value was
 // found, so a CIP taken without its label stays a guess.
 func confirmDigits(c *gosseract.Client, page *image.Gray, res *Result, k string, b image.Rectangle) {
-	h := b.Dy()
-	r := image.Rect(b.Min.X-h/3, b.Min.Y-h/3, b.Max.X+h/3, b.Max.Y+h/3).Intersect(page.Rect)
-	if r.Dx() < h || r.Dy() < 4 {
-		return
-	}
-	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
-	if err != nil {
-		return
-	}
+	words := readAround(c, page, b, b.Dy()/3)
 	for _, w := range words {
 		if hasDigitRun(w.Text, res.fieldText(k)) && w.Conf > res.Confidence[k] {
 			basis, ok := res.basis[k]
@@ -389,15 +393,7 @@ func confirmSum(c *gosseract.Client, page *image.Gray, res *Result) {
 // readMoney reads the amount in box b of page in single-line mode: its
 // cents and the confidence of the word holding its digits.
 func readMoney(c *gosseract.Client, page *image.Gray, b image.Rectangle) (int64, float64, bool) {
-	h := b.Dy()
-	r := image.Rect(b.Min.X-h/2, b.Min.Y-h/3, b.Max.X+h/2, b.Max.Y+h/3).Intersect(page.Rect)
-	if r.Dx() < h || r.Dy() < 4 {
-		return 0, 0, false
-	}
-	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
-	if err != nil {
-		return 0, 0, false
-	}
+	words := readAround(c, page, b, b.Dy()/2)
 	for _, w := range words {
 		if m := reMoney.FindStringSubmatch(fold(repairNumeric(w.Text))); m != nil {
 			if cents, ok := parseCents(m[2]); ok {
