@@ -300,14 +300,15 @@ var (
 		"jueves": time.Thursday, "viernes": time.Friday, "sabado": time.Saturday}
 )
 
-// weekdayOf returns the weekday named by a full or three-letter Spanish name.
-func weekdayOf(name string) (time.Weekday, bool) {
+// weekdayOf returns the weekday named by a full or three-letter Spanish
+// name (reWeekday matched it, so one of weekdays begins with it).
+func weekdayOf(name string) time.Weekday {
 	for full, d := range weekdays {
 		if strings.HasPrefix(full, name) {
-			return d, true
+			return d
 		}
 	}
-	return 0, false
+	return 0
 }
 
 // lineItems finds the labels and typed values of one line.
@@ -368,7 +369,7 @@ func lineItems(l line, li int) []*item {
 			}
 			add(m[0], m[1], it)
 			if w := reWeekday.FindStringSubmatchIndex(low[:m[0]]); w != nil && free(w[0], m[0]) {
-				it.weekday, _ = weekdayOf(low[w[2]:w[3]])
+				it.weekday = weekdayOf(low[w[2]:w[3]])
 				it.hasWeekday = true
 				it.weekdayBox, it.weekdayConf = boxOf(w[2], w[3])
 			}

@@ -59,6 +59,30 @@ func pasteAmount(t *testing.T, data []byte, text string) []byte {
 	return buf.Bytes()
 }
 
+// scannedLine is the part of a scan --jsonl line these tests read.
+type scannedLine struct {
+	Fields map[string]string `json:"fields"`
+	Flags  []string          `json:"flags"`
+}
+
+// scanOne runs scan --jsonl over one file named name holding data, alone.
+func scanOne(t *testing.T, name string, data []byte) scannedLine {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runMain(t, "scan", "--jsonl", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got scannedLine
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestScanFlagsPixelEdit: an amount typed onto a photo whose original was
 // never uploaded is caught from its own pixels; the untouched photo is not.
 func TestScanFlagsPixelEdit(t *testing.T) {
@@ -78,20 +102,7 @@ func TestScanFlagsPixelEdit(t *testing.T) {
 			data []byte
 			want string
 		}{{"original.jpg", orig, ""}, {"edited.jpg", edited, "edited"}} {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, tc.name), tc.data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out, _, err := runMain(t, "scan", "--jsonl", dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got struct {
-				Flags []string `json:"flags"`
-			}
-			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &got); err != nil {
-				t.Fatal(err)
-			}
+			got := scanOne(t, tc.name, tc.data)
 			if flags := strings.Join(got.Flags, ","); flags != tc.want {
 				t.Errorf("seed %d %s: flags %q, want %q", seed, tc.name, flags, tc.want)
 			}
@@ -136,21 +147,7 @@ func TestScanCrossChecks(t *testing.T) {
 			shown synth.Voucher
 			want  string
 		}{{"original.jpg", orig, v, ""}, {"edited.jpg", edited, e, "edited"}} {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, c.name), c.data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out, _, err := runMain(t, "scan", "--jsonl", dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got struct {
-				Fields map[string]string `json:"fields"`
-				Flags  []string          `json:"flags"`
-			}
-			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &got); err != nil {
-				t.Fatal(err)
-			}
+			got := scanOne(t, c.name, c.data)
 			want := map[string]string{"amount": c.shown.Amount, "paid_at": c.shown.PaidAt}[tc.field]
 			if got.Fields[tc.field] != want {
 				t.Errorf("%s %s: %s %q, want %q (the check needs it read)", tc.name, c.name, tc.field, got.Fields[tc.field], want)
