@@ -281,11 +281,14 @@ var (
 	timePat = `(\d{1,2})\s?[:;]\s?(\d{2})(?:\s?[:;]\s?(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
 	// After a date, a time's colons may read as a dash, a dot or a space
 	// ("05/09/2025 13-01 33"): the position makes it a time.
-	datedTimePat  = `(\d{1,2})\s?[:;.\-]\s?(\d{2})\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
-	sepPat        = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
-	reDMY         = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
-	reYMD         = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)
-	reTxt         = regexp.MustCompile(`\b(\d{1,2})(?:\s*de\s+|\s*[/\-]\s*|\s*)(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?(?:\s*[/\-]\s*|\s*(?:de\s+|del\s+)?)(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	datedTimePat = `(\d{1,2})\s?[:;.\-]\s?(\d{2})\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
+	sepPat       = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
+	reDMY        = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reYMD        = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTxt        = regexp.MustCompile(`\b(\d{1,2})(?:\s*de\s+|\s*[/\-]\s*|\s*)(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?(?:\s*[/\-]\s*|\s*(?:de\s+|del\s+)?)(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	// "21NOV26", "21-nov-26": a two-digit year only right after the month,
+	// so "21 nov 18:42" never reads as 2018.
+	reTxtShort    = regexp.MustCompile(`\b(\d{1,2})(?:\s*[/\-]\s*)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)\.?(?:[/\-])?(\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
 	reTxtMDY      = regexp.MustCompile(`\b(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?\s*(\d{1,2}),?\s*(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
 	reISOT        = regexp.MustCompile(`(\d)t(\d)`) // "2026-11-21t18:05:07": the T of ISO 8601
 	reTime        = regexp.MustCompile(`\b` + timePat)
@@ -358,7 +361,7 @@ func lineItems(l line, li int) []*item {
 		return true
 	}
 	// Dates (with an optional time), textual dates, then times alone.
-	for _, re := range []*regexp.Regexp{reTxt, reTxtMDY, reDMY, reYMD} {
+	for _, re := range []*regexp.Regexp{reTxt, reTxtShort, reTxtMDY, reDMY, reYMD} {
 		for _, m := range re.FindAllStringSubmatchIndex(low, -1) {
 			if !free(m[0], m[1]) {
 				continue
@@ -655,6 +658,11 @@ func parseDate(re *regexp.Regexp, low string, m []int) (*item, bool) {
 		d, _ = strconv.Atoi(get(1))
 		mo = monthNames[get(2)]
 		y, _ = strconv.Atoi(get(3))
+	case reTxtShort:
+		d, _ = strconv.Atoi(get(1))
+		mo = monthNames[get(2)]
+		y, _ = strconv.Atoi(get(3))
+		y += 2000
 	case reTxtMDY:
 		mo = monthNames[get(1)]
 		d, _ = strconv.Atoi(get(2))

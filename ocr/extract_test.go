@@ -213,6 +213,28 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Importe total"}, {24, "S/ 101.00"}},
 			[]cell{{0, "Fecha de pago"}, {24, "21/11/2026 18:42"}},
 		), want{"12345678", "99887766", "100.00", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"agent ticket: glued two-digit-year date, Nro. de movimiento", layout(
+			[]cell{{0, "AGENTE BCP"}},
+			[]cell{{0, "21NOV26 18:42"}},
+			[]cell{{0, "COD. PAGO"}, {20, "12345678"}},
+			[]cell{{0, "IMPORTE S/"}, {20, "149.90"}},
+			[]cell{{0, "Nro. de movimiento"}, {20, "123456"}},
+		), want{"12345678", "123456", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"store ticket: CIP inline, MONTO PEN, FEC, TRX, TOTAL/EFECTIVO/VUELTO", layout(
+			[]cell{{0, "TAMBO+"}},
+			[]cell{{0, "RUC 20123456789"}},
+			[]cell{{0, "PAGOEFECTIVO CIP: 12345678"}},
+			[]cell{{0, "MONTO PEN 149.90"}},
+			[]cell{{0, "FEC: 21/11/2026 18:42:07"}},
+			[]cell{{0, "TRX: 445566"}},
+			[]cell{{0, "TOTAL PEN 149.90"}},
+			[]cell{{0, "EFECTIVO PEN 200.00"}},
+			[]cell{{0, "VUELTO PEN 50.10"}},
+		), want{"12345678", "445566", "149.90", "PEN", "2026-11-21T18:42:07-05:00"}},
+		{"a date without its year is not guessed (18:42 is no year)", layout(
+			[]cell{{0, "CIP"}, {20, "12345678"}},
+			[]cell{{0, "Fecha"}, {20, "21 nov 18:42"}},
+		), want{"12345678", "", "", "", ""}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},
