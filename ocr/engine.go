@@ -218,6 +218,23 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		cfg3.PartLetters = true
 		res.merge(rereadPage(c, img, prep, cfg3, gosseract.PSM_SPARSE_TEXT))
 	}
+	// Pass 4, only on a page still weak whose crop left out a dark panel of
+	// light text beside the bright region (an app's header holding the
+	// amount, photographed on a dark table): read again with the panels
+	// taken in and inverted. Only a field read at least partly outside the
+	// first page is taken: the rest the earlier passes read already.
+	if res.weak() && prep.Panels > 0 {
+		cfgP := e.cfg.Prep
+		cfgP.TakePanels = true
+		pr := rereadPage(c, img, prep, cfgP, gosseract.PSM_SPARSE_TEXT)
+		var inPanel []string
+		for _, k := range keyFields {
+			if b, ok := pr.Boxes[k]; ok && !b.In(prep.Image.Rect) {
+				inPanel = append(inPanel, k)
+			}
+		}
+		res.mergeOnly(pr, inPanel)
+	}
 	// A value its label announces that no pass found: Tesseract's layout
 	// drops a word whose letters all touch (bold digits of a condensed
 	// font), which single-line mode reads.

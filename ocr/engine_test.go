@@ -297,6 +297,32 @@ func benchFiles(b *testing.B) []string {
 	return out
 }
 
+// TestReadDarkHeaderPhoto: in a photo of such a screen on a dark table the
+// header merges with the table and the document crop keeps only the white
+// body; the panel pass finds the header's light text beside the body and
+// reads it inverted.
+func TestReadDarkHeaderPhoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for i := 0; i < 4; i++ {
+		v := synth.Random(67, i)
+		v.Template = "header"
+		data, err := synth.Render(&v, synth.Options{Seed: uint64(67 + i), Photo: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Read(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields.Amount() != v.Amount || r.Fields.Currency != v.Currency || r.Fields.CIP != v.CIP || r.Prep.Panels == 0 {
+			t.Fatalf("voucher %d: amount %s %s, CIP %s, %d panels beside the crop; want %s %s, %s", i, r.Fields.Amount(), r.Fields.Currency, r.Fields.CIP, r.Prep.Panels, v.Amount, v.Currency, v.CIP)
+		}
+	}
+}
+
 // TestReadDarkHeader: an app screenshot whose amount is printed in white on
 // a dark header is read; the header is inverted, not whitened away.
 func TestReadDarkHeader(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -21,6 +22,7 @@ type Prepared struct {
 	RunTogether bool            // most text marks are whole words, their letters touching
 	Inverted    int             // dark panels with light text turned to dark on light
 	Lightened   bool            // mid-tones lightened to part touching letters (PrepConfig.PartLetters)
+	Panels      int             // dark panels of light text found beside the document (PrepConfig.TakePanels)
 
 	preRotW, preRotH int // size of the scaled page before rotation, to map boxes back
 }
@@ -159,6 +161,11 @@ type PrepConfig struct {
 	// Gaussian of this sigma, in upload pixels, instead of unsharp masked
 	// (0: unsharp mask). Used by the engine's deblur pass.
 	Deblur float64
+	// TakePanels crops the document with the dark panels of light text
+	// found above or below its bright region (an app's header holding the
+	// amount, merged with a dark table in a photo) and inverts them. Off,
+	// the crop is the bright region alone. Used by the engine's panel pass.
+	TakePanels bool
 }
 
 // sharpenBelow is SharpenBelow or its default.
@@ -204,15 +211,22 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	p := &Prepared{Doc: img.Bounds()}
 
 	// 1. Document region: the largest bright connected region of a small copy.
-	docRect, mask := image.Rectangle{}, (*image.Gray)(nil)
+	docRect, pn := image.Rectangle{}, (*panels)(nil)
 	if !cfg.NoCrop {
-		docRect, mask = findDocument(g)
+		docRect, pn = findDocument(g)
+	}
+	var panelMask *image.Gray
+	if pn != nil {
+		p.Panels = pn.n
+		if cfg.TakePanels {
+			docRect = docRect.Union(pn.bounds)
+			panelMask = crop(pn.mask, docRect)
+		}
 	}
 	if docRect.Empty() {
 		docRect = g.Rect
 	}
 	g = crop(g, docRect)
-	_ = mask
 	p.Doc = image.Rect(int(float64(docRect.Min.X)/pre), int(float64(docRect.Min.Y)/pre),
 		int(float64(docRect.Max.X)/pre), int(float64(docRect.Max.Y)/pre)).Add(img.Bounds().Min)
 
@@ -221,7 +235,15 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	// with light text (an app's coloured header with the amount in white)
 	// is turned to dark on light first, or it would be whitened away.
 	if !cfg.NoNormalize {
-		p.Inverted = invertPanels(g)
+		if panelMask != nil {
+			for i, m := range panelMask.Pix {
+				if m != 0 {
+					g.Pix[i] = 255 - g.Pix[i]
+				}
+			}
+			p.Inverted = p.Panels
+		}
+		p.Inverted += invertPanels(g)
 		g = flatten(g, cfg)
 	}
 	p.Brightness = meanOf(g)
@@ -280,9 +302,10 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 }
 
 // findDocument returns the bounding box of the largest bright region of g
-// and a mask of it (row spans filled), or an empty rectangle when the
-// region covers nearly the whole image (a screenshot) or too little of it.
-func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
+// and the dark panels of light text just above or below it
+// (takePanelText); or an empty rectangle when the region covers nearly
+// the whole image (a screenshot) or too little of it.
+func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
 	s := downscale(g, f)
 	w, h := s.Rect.Dx(), s.Rect.Dy()
@@ -302,6 +325,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 	lab := make([]int32, w*h)
 	var best, bestN int32 = 0, 0
 	var next int32 = 1
+	sizes := []int32{0} // by label
 	stack := make([]int, 0, 1024)
 	for i := range lab {
 		if lab[i] != 0 || s.Pix[(i/w)*s.Stride+i%w] <= t {
@@ -329,6 +353,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 		if n > bestN {
 			best, bestN = next, n
 		}
+		sizes = append(sizes, n)
 		next++
 	}
 	if float64(bestN) < 0.08*float64(w*h) {
@@ -365,27 +390,125 @@ func findDocument(g *image.Gray) (image.Rectangle, *image.Gray) {
 	if touch >= 2 {
 		return image.Rectangle{}, nil
 	}
-	// Full-resolution mask from the filled row spans, widened by one cell.
-	mask := image.NewGray(g.Rect)
-	for y := 0; y < g.Rect.Dy(); y++ {
-		sy := min(y/f, h-1)
-		lo, hi := w, -1
-		for d := -1; d <= 1; d++ {
-			if yy := sy + d; yy >= 0 && yy < h && spans[yy][1] >= 0 {
-				lo, hi = min(lo, spans[yy][0]), max(hi, spans[yy][1])
-			}
-		}
-		if hi < 0 {
-			continue
-		}
-		x0, x1 := max(0, (lo-1)*f), min(g.Rect.Dx(), (hi+2)*f)
-		for x := x0; x < x1; x++ {
-			mask.Pix[y*mask.Stride+x] = 255
-		}
-	}
 	pad := 2 * f
 	r := image.Rect((minX*f)-pad, (minY*f)-pad, (maxX+1)*f+pad, (maxY+1)*f+pad).Intersect(g.Rect)
-	return r, mask
+	top, bot := takePanelText(lab, sizes, best, w, h, image.Rect(minX, minY, maxX+1, maxY+1))
+	if top == minY && bot == maxY+1 {
+		return r, nil
+	}
+	// The panels reach, at each column, from their outer row to the bright
+	// region's edge there: on a tilted photo the edge slants.
+	pn := &panels{mask: image.NewGray(g.Rect)}
+	for X := max(0, minX*f-pad); X < min(g.Rect.Dx(), (maxX+1)*f+pad); X++ {
+		x := min(max(X/f, minX), maxX)
+		edgeTop, edgeBot := minY, maxY+1
+		for y := minY; y <= maxY; y++ {
+			if lab[y*w+x] == best {
+				edgeTop = y
+				break
+			}
+		}
+		for y := maxY; y >= minY; y-- {
+			if lab[y*w+x] == best {
+				edgeBot = y + 1
+				break
+			}
+		}
+		var runs [][2]int
+		if top < minY {
+			runs = append(runs, [2]int{top*f - pad, edgeTop * f})
+		}
+		if bot > maxY+1 {
+			runs = append(runs, [2]int{edgeBot * f, bot*f + pad})
+		}
+		for _, run := range runs {
+			for Y := max(0, run[0]); Y < min(g.Rect.Dy(), run[1]); Y++ {
+				pn.mask.Pix[Y*pn.mask.Stride+X] = 255
+			}
+		}
+	}
+	if top < minY {
+		pn.n++
+	}
+	if bot > maxY+1 {
+		pn.n++
+	}
+	pn.bounds = image.Rect(minX*f-pad, top*f-pad, (maxX+1)*f+pad, bot*f+pad).Intersect(g.Rect)
+	return r, pn
+}
+
+// panels are the dark panels of light text beside a document's bright
+// region (findDocument): n of them, within bounds, their pixels set in mask.
+type panels struct {
+	n      int
+	bounds image.Rectangle
+	mask   *image.Gray
+}
+
+// takePanelText finds the rows of dark panels just above and below the
+// bright region best (doc its bounds): an app screen's header with the
+// amount in light text merges with a dark table in a photo and is not
+// part of the bright region. A panel shows as light marks (letters,
+// words) within the document's columns, each small and short, clear of
+// the region's bounds and within a gap of them or of the marks already
+// taken. It returns the rows [top, bot) of the document with its panels;
+// a panel counts when at least two marks were found in it.
+func takePanelText(lab []int32, sizes []int32, best int32, w, h int, doc image.Rectangle) (top, bot int) {
+	boxes := make(map[int32]image.Rectangle)
+	for i, l := range lab {
+		if l == 0 || l == best {
+			continue
+		}
+		x, y := i%w, i/w
+		r := image.Rect(x, y, x+1, y+1)
+		if b, ok := boxes[l]; ok {
+			r = b.Union(r)
+		}
+		boxes[l] = r
+	}
+	dh := doc.Dy()
+	maxGap := max(2, dh/4)
+	maxH := max(2, dh/6)
+	cols := doc.Inset(-max(1, doc.Dx()/40))
+	labels := make([]int32, 0, len(boxes))
+	for l := range boxes {
+		labels = append(labels, l)
+	}
+	slices.Sort(labels)
+	var cand []image.Rectangle
+	for _, l := range labels {
+		b := boxes[l]
+		if b.Dy() > maxH || float64(sizes[l]) > 0.01*float64(w*h) || b.Min.X < cols.Min.X || b.Max.X > cols.Max.X ||
+			b.Min.X == 0 || b.Min.Y == 0 || b.Max.X == w || b.Max.Y == h || b.Overlaps(doc) {
+			continue
+		}
+		cand = append(cand, b)
+	}
+	top, bot = doc.Min.Y, doc.Max.Y
+	ntop, nbot := 0, 0
+	for grew := true; grew; {
+		grew = false
+		for i, b := range cand {
+			switch {
+			case b.Empty():
+				continue
+			case b.Max.Y <= doc.Min.Y && top-b.Max.Y <= maxGap:
+				top, ntop = min(top, b.Min.Y), ntop+1
+			case b.Min.Y >= doc.Max.Y && b.Min.Y-bot <= maxGap:
+				bot, nbot = max(bot, b.Max.Y), nbot+1
+			default:
+				continue
+			}
+			cand[i], grew = image.Rectangle{}, true
+		}
+	}
+	if ntop < 2 {
+		top = doc.Min.Y
+	}
+	if nbot < 2 {
+		bot = doc.Max.Y
+	}
+	return top, bot
 }
 
 // growShadowed extends region best of lab into paper that a shadow band
@@ -777,16 +900,20 @@ func invertPanels(g *image.Gray) int {
 		if lightMarks*200 < bw*bh { // under 0.5 %: a plain bar, no text
 			continue
 		}
-		r := image.Rect(x0*f, y0*f, min((x1+1)*f, g.Rect.Dx()), min((y1+1)*f, g.Rect.Dy()))
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			row := g.Pix[y*g.Stride+r.Min.X : y*g.Stride+r.Max.X]
-			for x := range row {
-				row[x] = 255 - row[x]
-			}
-		}
+		invert(g, image.Rect(x0*f, y0*f, min((x1+1)*f, g.Rect.Dx()), min((y1+1)*f, g.Rect.Dy())))
 		n++
 	}
 	return n
+}
+
+// invert turns r of g (with g.Rect at the origin) to its negative.
+func invert(g *image.Gray, r image.Rectangle) {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := g.Pix[y*g.Stride+r.Min.X : y*g.Stride+r.Max.X]
+		for x := range row {
+			row[x] = 255 - row[x]
+		}
+	}
 }
 
 // unsharp returns g + k·(g − blur(g)): edges steepened by k.
