@@ -3,6 +3,7 @@ package ocr_test
 import (
 	"bytes"
 	"context"
+	"image/color"
 	"image/jpeg"
 	"io"
 	"log/slog"
@@ -295,6 +296,44 @@ func benchFiles(b *testing.B) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// TestReadDarkTheme: a screenshot of an app in a dark theme (light text on
+// a dark grey page, the negative of its light theme) is read as its
+// negative.
+func TestReadDarkTheme(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for i, tmpl := range []string{"app", "stacked"} {
+		v := synth.Random(71, i)
+		v.Template = tmpl
+		data, err := synth.Render(&v, synth.Options{Seed: uint64(71 + i), Format: "png"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imaging.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Negate, then lift black to the dark grey of real dark themes.
+		dark := imaging.AdjustFunc(imaging.Invert(img), func(c color.NRGBA) color.NRGBA {
+			lift := func(v uint8) uint8 { return uint8(20 + int(v)*215/255) }
+			return color.NRGBA{lift(c.R), lift(c.G), lift(c.B), c.A}
+		})
+		var buf bytes.Buffer
+		if err := imaging.Encode(&buf, dark, imaging.PNG); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Read(context.Background(), buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields.Amount() != v.Amount || r.Fields.CIP != v.CIP || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Prep.Inverted == 0 {
+			t.Errorf("%s: amount %s, CIP %s, paid %v, %d inverted; want %s, %s, %v", tmpl, r.Fields.Amount(), r.Fields.CIP, r.Fields.PaidAt, r.Prep.Inverted, v.Amount, v.CIP, v.PaidAtTime())
+		}
+	}
 }
 
 // TestReadDarkHeaderPhoto: in a photo of such a screen on a dark table the

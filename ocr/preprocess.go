@@ -235,6 +235,11 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	// with light text (an app's coloured header with the amount in white)
 	// is turned to dark on light first, or it would be whitened away.
 	if !cfg.NoNormalize {
+		if panelMask == nil && darkPage(g) {
+			// A dark theme (light text on a dark page): read as its negative.
+			invert(g, g.Rect)
+			p.Inverted++
+		}
 		if panelMask != nil {
 			for i, m := range panelMask.Pix {
 				if m != 0 {
@@ -904,6 +909,25 @@ func invertPanels(g *image.Gray) int {
 		n++
 	}
 	return n
+}
+
+// darkPage reports whether most of g is dark: a screen in a dark theme,
+// light text on a dark page. Paper, even in a dim photo, is the lighter
+// part of its picture once cropped.
+func darkPage(g *image.Gray) bool {
+	var hist [256]int
+	for y := 0; y < g.Rect.Dy(); y++ {
+		for _, v := range g.Pix[y*g.Stride : y*g.Stride+g.Rect.Dx()] {
+			hist[v]++
+		}
+	}
+	n, half := 0, g.Rect.Dx()*g.Rect.Dy()/2
+	for v, c := range hist {
+		if n += c; n > half {
+			return v < 90
+		}
+	}
+	return false
 }
 
 // invert turns r of g (with g.Rect at the origin) to its negative.
