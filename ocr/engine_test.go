@@ -3,6 +3,7 @@ package ocr_test
 import (
 	"bytes"
 	"context"
+	"image"
 	"image/color"
 	"image/jpeg"
 	"io"
@@ -299,8 +300,8 @@ func benchFiles(b *testing.B) []string {
 }
 
 // TestReadDarkTheme: a screenshot of an app in a dark theme (light text on
-// a dark grey page, the negative of its light theme) is read as its
-// negative.
+// a dark grey page, the negative of its light theme), and a photo of it on
+// a light table, are read as their negative.
 func TestReadDarkTheme(t *testing.T) {
 	if testing.Short() {
 		t.Skip("OCR integration test")
@@ -322,16 +323,26 @@ func TestReadDarkTheme(t *testing.T) {
 			lift := func(v uint8) uint8 { return uint8(20 + int(v)*215/255) }
 			return color.NRGBA{lift(c.R), lift(c.G), lift(c.B), c.A}
 		})
-		var buf bytes.Buffer
-		if err := imaging.Encode(&buf, dark, imaging.PNG); err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Read(context.Background(), buf.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Fields.Amount() != v.Amount || r.Fields.CIP != v.CIP || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Prep.Inverted == 0 {
-			t.Errorf("%s: amount %s, CIP %s, paid %v, %d inverted; want %s, %s, %v", tmpl, r.Fields.Amount(), r.Fields.CIP, r.Fields.PaidAt, r.Prep.Inverted, v.Amount, v.CIP, v.PaidAtTime())
+		// The screenshot, and a photo of the screen on a light table: the
+		// bright region is then the table, and the document its dark hole.
+		b := dark.Bounds()
+		table := imaging.New(b.Dx()+500, b.Dy()+500, color.NRGBA{216, 208, 192, 255})
+		photo := imaging.Blur(imaging.Rotate(imaging.Paste(table, dark, image.Pt(250, 250)), 2, color.NRGBA{216, 208, 192, 255}), 0.8)
+		for _, capture := range []struct {
+			name string
+			img  image.Image
+		}{{"screenshot", dark}, {"photo on a light table", photo}} {
+			var buf bytes.Buffer
+			if err := imaging.Encode(&buf, capture.img, imaging.JPEG, imaging.JPEGQuality(80)); err != nil {
+				t.Fatal(err)
+			}
+			r, err := e.Read(context.Background(), buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Fields.Amount() != v.Amount || r.Fields.CIP != v.CIP || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Prep.Inverted == 0 {
+				t.Errorf("%s, %s: amount %s, CIP %s, paid %v, %d inverted; want %s, %s, %v", tmpl, capture.name, r.Fields.Amount(), r.Fields.CIP, r.Fields.PaidAt, r.Prep.Inverted, v.Amount, v.CIP, v.PaidAtTime())
+			}
 		}
 	}
 }

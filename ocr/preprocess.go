@@ -380,8 +380,10 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 			minY, maxY = min(minY, y), max(maxY, y)
 		}
 	}
+	// A bright region nearly the whole picture is a screenshot, or a light
+	// table around a screen in a dark theme.
 	if float64(maxX-minX+1) > 0.94*float64(w) && float64(maxY-minY+1) > 0.94*float64(h) {
-		return image.Rectangle{}, nil
+		return darkScreenRect(s, t, f, g.Rect), nil
 	}
 	// Touching two or more edges of the picture, the bright region is not
 	// a sheet on a background but paper and a light table run together,
@@ -393,7 +395,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 		}
 	}
 	if touch >= 2 {
-		return image.Rectangle{}, nil
+		return darkScreenRect(s, t, f, g.Rect), nil
 	}
 	pad := 2 * f
 	r := image.Rect((minX*f)-pad, (minY*f)-pad, (maxX+1)*f+pad, (maxY+1)*f+pad).Intersect(g.Rect)
@@ -440,6 +442,74 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	}
 	pn.bounds = image.Rect(minX*f-pad, top*f-pad, (maxX+1)*f+pad, bot*f+pad).Intersect(g.Rect)
 	return r, pn
+}
+
+// darkScreenRect is darkScreen's region of the small copy s (f times
+// smaller than the picture, bounds) in the picture, padded by two cells.
+func darkScreenRect(s *image.Gray, t uint8, f int, bounds image.Rectangle) image.Rectangle {
+	d := darkScreen(s, t)
+	if d.Empty() {
+		return d
+	}
+	return image.Rect(d.Min.X*f-2*f, d.Min.Y*f-2*f, d.Max.X*f+2*f, d.Max.Y*f+2*f).Intersect(bounds)
+}
+
+// darkScreen returns the bounds of the largest region of s darker than t
+// that is clear of the picture's edges, covers at least 8 % of it, fills
+// at least half its bounds, is mostly dark (median under 90) and holds
+// light marks (text) on 1–40 % of its bounds: a screen in a dark theme on
+// a light table. Otherwise it returns the empty rectangle.
+func darkScreen(s *image.Gray, t uint8) image.Rectangle {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	lab := make([]bool, w*h)
+	var best image.Rectangle
+	bestN := 0
+	stack := make([]int, 0, 1024)
+	for i := range lab {
+		if lab[i] || s.Pix[(i/w)*s.Stride+i%w] > t {
+			continue
+		}
+		lab[i] = true
+		stack = append(stack[:0], i)
+		r, n, edge := image.Rect(i%w, i/w, i%w+1, i/w+1), 0, false
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			n++
+			x, y := j%w, j/w
+			r = r.Union(image.Rect(x, y, x+1, y+1))
+			edge = edge || x == 0 || y == 0 || x == w-1 || y == h-1
+			for _, k := range [4]int{j - 1, j + 1, j - w, j + w} {
+				if (k == j-1 && x == 0) || (k == j+1 && x == w-1) || k < 0 || k >= w*h {
+					continue
+				}
+				if !lab[k] && s.Pix[(k/w)*s.Stride+k%w] <= t {
+					lab[k] = true
+					stack = append(stack, k)
+				}
+			}
+		}
+		if !edge && n > bestN {
+			best, bestN = r, n
+		}
+	}
+	if float64(bestN) < 0.08*float64(w*h) || 2*bestN < best.Dx()*best.Dy() {
+		return image.Rectangle{}
+	}
+	if darkPage(s.SubImage(best).(*image.Gray)) {
+		light := 0
+		for y := best.Min.Y; y < best.Max.Y; y++ {
+			for x := best.Min.X; x < best.Max.X; x++ {
+				if s.Pix[y*s.Stride+x] > t {
+					light++
+				}
+			}
+		}
+		if a := best.Dx() * best.Dy(); light*100 >= a && light*100 <= 40*a {
+			return best
+		}
+	}
+	return image.Rectangle{}
 }
 
 // panels are the dark panels of light text beside a document's bright

@@ -1,0 +1,41 @@
+package ocr
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"testing"
+)
+
+// TestDarkScreen: a dark region holding light marks, clear of the edges, is
+// taken for a screen in a dark theme; a plain dark object, or a dark region
+// reaching the picture's edge (a dark table), is not.
+func TestDarkScreen(t *testing.T) {
+	page := func(dark image.Rectangle, text bool) *image.Gray {
+		g := image.NewGray(image.Rect(0, 0, 400, 400))
+		draw.Draw(g, g.Rect, image.NewUniform(color.Gray{210}), image.Point{}, draw.Src)
+		draw.Draw(g, dark, image.NewUniform(color.Gray{25}), image.Point{}, draw.Src)
+		if text {
+			for y := dark.Min.Y + 20; y+6 < dark.Max.Y-20; y += 16 {
+				for x := dark.Min.X + 15; x+5 < dark.Max.X-15; x += 9 {
+					draw.Draw(g, image.Rect(x, y, x+5, y+6), image.NewUniform(color.Gray{235}), image.Point{}, draw.Src)
+				}
+			}
+		}
+		return g
+	}
+	screen := image.Rect(100, 80, 300, 330)
+	for _, tc := range []struct {
+		name string
+		g    *image.Gray
+		want image.Rectangle
+	}{
+		{"dark screen with text on a light table", page(screen, true), screen},
+		{"dark object without text", page(screen, false), image.Rectangle{}},
+		{"dark region reaching the edge", page(image.Rect(0, 80, 300, 330), true), image.Rectangle{}},
+	} {
+		if got := darkScreen(tc.g, otsu(tc.g)); got != tc.want {
+			t.Errorf("%s: darkScreen = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
