@@ -347,6 +347,55 @@ func TestReadDarkTheme(t *testing.T) {
 	}
 }
 
+// TestReadMidToneHeader: the header of a brand in a mid-tone colour (a
+// green or red lighter than the dark-panel threshold) with the amount in
+// white is inverted too: the synthetic header's colour is lightened to
+// 130 grey, the edges of its letters with it.
+func TestReadMidToneHeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for i := 0; i < 3; i++ {
+		v := synth.Random(73, i)
+		v.Template = "header"
+		data, err := synth.Render(&v, synth.Options{Seed: uint64(73 + i), Format: "png"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imaging.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		band, _, _, _ := img.At(5, 5).RGBA()
+		lift := func(v uint32) uint8 { // band → 130, white stays white
+			b := float64(band >> 8)
+			return uint8(130 + (float64(v>>8)-b)*(255-130)/(255-b) + 0.5)
+		}
+		mid := imaging.AdjustFunc(img, func(c color.NRGBA) color.NRGBA {
+			if c.R < uint8(band>>8) {
+				return c // the body's dark text
+			}
+			g := lift(uint32(c.R) << 8)
+			return color.NRGBA{g, g, g, c.A}
+		})
+		// Only the header is recoloured: the body's white stays white.
+		b := mid.Bounds()
+		out := imaging.Paste(imaging.Clone(img), imaging.Crop(mid, image.Rect(0, 0, b.Dx(), 380)), image.Pt(0, 0))
+		var buf bytes.Buffer
+		if err := imaging.Encode(&buf, out, imaging.PNG); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Read(context.Background(), buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields.Amount() != v.Amount || r.Fields.Currency != v.Currency || r.Prep.Inverted == 0 {
+			t.Errorf("voucher %d: amount %s %s, %d panels inverted; want %s %s", i, r.Fields.Amount(), r.Fields.Currency, r.Prep.Inverted, v.Amount, v.Currency)
+		}
+	}
+}
+
 // TestReadDarkHeaderPhoto: in a photo of such a screen on a dark table the
 // header merges with the table and the document crop keeps only the white
 // body; the panel pass finds the header's light text beside the body and

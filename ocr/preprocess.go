@@ -920,10 +920,13 @@ func clearBorder(g *image.Gray) {
 
 // invertPanels finds solid dark panels — a band at least 60 % of the page
 // wide and 4 % of it high, over 70 % dark within its bounds (a header, a
-// card; not a button) — that
-// hold light marks, and inverts each panel's bounding box in place. It
-// returns how many it inverted. A dark background around a photographed
-// ticket is no panel: the paper inside leaves it far from solid.
+// card; not a button) — that hold light marks, and inverts each panel's
+// bounding box in place. It returns how many it inverted. A dark
+// background around a photographed ticket is no panel: the paper inside
+// leaves it far from solid. A second look finds mid-tone panels (a green
+// or red brand header, under 185 but not dark) the same way, when they
+// are one solid colour and their marks are much lighter than they are:
+// white text on the brand colour, not black text on a grey row.
 func invertPanels(g *image.Gray) int {
 	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
 	s := downscale(g, f)
@@ -931,13 +934,33 @@ func invertPanels(g *image.Gray) int {
 	if w < 20 || h < 20 {
 		return 0
 	}
-	const dark, light = 90, 170
+	n := 0
+	for _, pass := range []struct {
+		below uint8 // panel pixels are darker than this
+		mid   bool  // a mid-tone panel: solid colour and marks lighter than it
+	}{{90, false}, {185, true}} {
+		n += invertPanelsBelow(g, s, f, pass.below, pass.mid)
+		if n > 0 && pass.mid {
+			break
+		}
+		if n > 0 {
+			s = downscale(g, f) // see the inverted panels as they now are
+		}
+	}
+	return n
+}
+
+// invertPanelsBelow is one look of invertPanels at s, g reduced f times:
+// panels of pixels darker than below; mid asks for a solid mid-tone.
+func invertPanelsBelow(g, s *image.Gray, f int, below uint8, mid bool) int {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	const light = 170
 	lab := make([]int32, w*h)
 	stack := make([]int, 0, 1024)
 	n := 0
 	var next int32
 	for i := range lab {
-		if lab[i] != 0 || s.Pix[(i/w)*s.Stride+i%w] >= dark {
+		if lab[i] != 0 || s.Pix[(i/w)*s.Stride+i%w] >= below {
 			continue
 		}
 		next++
@@ -954,7 +977,7 @@ func invertPanels(g *image.Gray) int {
 				if (k == j-1 && x == 0) || (k == j+1 && x == w-1) || k < 0 || k >= w*h {
 					continue
 				}
-				if lab[k] == 0 && s.Pix[(k/w)*s.Stride+k%w] < dark {
+				if lab[k] == 0 && s.Pix[(k/w)*s.Stride+k%w] < below {
 					lab[k] = next
 					stack = append(stack, k)
 				}
@@ -964,13 +987,34 @@ func invertPanels(g *image.Gray) int {
 		if bw*10 < w*6 || bh*25 < h || float64(area) < 0.7*float64(bw*bh) || bw*bh > w*h*9/10 {
 			continue
 		}
-		lightMarks := 0
+		var hist [256]int
 		for y := y0; y <= y1; y++ {
 			for x := x0; x <= x1; x++ {
-				if s.Pix[y*s.Stride+x] > light {
-					lightMarks++
+				hist[s.Pix[y*s.Stride+x]]++
+			}
+		}
+		marksAbove := light
+		if mid {
+			// The panel's colour: the commonest level, and most of the
+			// box close to it.
+			c := 0
+			for v := range hist {
+				if hist[v] > hist[c] {
+					c = v
 				}
 			}
+			near := 0
+			for v := max(0, c-25); v <= min(255, c+25); v++ {
+				near += hist[v]
+			}
+			if c < 90 || near*10 < bw*bh*6 {
+				continue
+			}
+			marksAbove = c + 70
+		}
+		lightMarks := 0
+		for v := marksAbove + 1; v < 256; v++ {
+			lightMarks += hist[v]
 		}
 		if lightMarks*200 < bw*bh { // under 0.5 %: a plain bar, no text
 			continue

@@ -39,3 +39,25 @@ func TestDarkScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestInvertMidTonePanels: a solid mid-tone band holding white text (a
+// brand's header) is inverted; the same band holding black text (a grey
+// table row) is left as it is.
+func TestInvertMidTonePanels(t *testing.T) {
+	page := func(text uint8) *image.Gray {
+		g := image.NewGray(image.Rect(0, 0, 400, 600))
+		draw.Draw(g, g.Rect, image.NewUniform(color.Gray{245}), image.Point{}, draw.Src)
+		band := image.Rect(0, 0, 400, 150)
+		draw.Draw(g, band, image.NewUniform(color.Gray{130}), image.Point{}, draw.Src)
+		for x := 30; x+8 < 300; x += 12 {
+			draw.Draw(g, image.Rect(x, 60, x+8, 90), image.NewUniform(color.Gray{text}), image.Point{}, draw.Src)
+		}
+		return g
+	}
+	if g := page(255); invertPanels(g) != 1 || g.GrayAt(10, 10).Y != 255-130 || g.GrayAt(32, 70).Y != 0 {
+		t.Errorf("white text on a mid-tone band: not inverted (ground %d, text %d)", g.GrayAt(10, 10).Y, g.GrayAt(32, 70).Y)
+	}
+	if g := page(20); invertPanels(g) != 0 || g.GrayAt(10, 10).Y != 130 {
+		t.Errorf("black text on a mid-tone band: inverted (ground %d)", g.GrayAt(10, 10).Y)
+	}
+}
