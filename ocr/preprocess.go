@@ -955,12 +955,39 @@ func invertPanels(g *image.Gray) int {
 func invertPanelsBelow(g, s *image.Gray, f int, below uint8, mid bool) int {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
 	const light = 170
+	lo, hi := uint8(0), below // a panel's pixels are in [lo, hi)
+	if mid {
+		// The page's commonest mid-tone, if any covers 5 % of it: a
+		// panel is that colour, apart from the paper, a darker table
+		// beside it (a photo's wedges) and its own text.
+		var hist [256]int
+		for y := 0; y < h; y++ {
+			for _, v := range s.Pix[y*s.Stride : y*s.Stride+w] {
+				hist[v]++
+			}
+		}
+		c := 90
+		for v := 90; v < int(below); v++ {
+			if hist[v] > hist[c] {
+				c = v
+			}
+		}
+		near := 0
+		for v := max(0, c-25); v <= min(255, c+25); v++ {
+			near += hist[v]
+		}
+		if near*20 < w*h {
+			return 0
+		}
+		lo, hi = uint8(max(0, c-25)), uint8(min(255, c+26))
+	}
+	in := func(v uint8) bool { return v >= lo && v < hi }
 	lab := make([]int32, w*h)
 	stack := make([]int, 0, 1024)
 	n := 0
 	var next int32
 	for i := range lab {
-		if lab[i] != 0 || s.Pix[(i/w)*s.Stride+i%w] >= below {
+		if lab[i] != 0 || !in(s.Pix[(i/w)*s.Stride+i%w]) {
 			continue
 		}
 		next++
@@ -977,7 +1004,7 @@ func invertPanelsBelow(g, s *image.Gray, f int, below uint8, mid bool) int {
 				if (k == j-1 && x == 0) || (k == j+1 && x == w-1) || k < 0 || k >= w*h {
 					continue
 				}
-				if lab[k] == 0 && s.Pix[(k/w)*s.Stride+k%w] < below {
+				if lab[k] == 0 && in(s.Pix[(k/w)*s.Stride+k%w]) {
 					lab[k] = next
 					stack = append(stack, k)
 				}
