@@ -924,63 +924,44 @@ func clearBorder(g *image.Gray) {
 // bounding box in place. It returns how many it inverted. A dark
 // background around a photographed ticket is no panel: the paper inside
 // leaves it far from solid. A second look finds mid-tone panels (a green
-// or red brand header, under 185 but not dark) the same way, when they
-// are one solid colour and their marks are much lighter than they are:
-// white text on the brand colour, not black text on a grey row.
+// or red brand header) the same way: bands of the page's commonest
+// mid-tone whose marks are much lighter than it, white text on the brand
+// colour, not black text on a grey row.
 func invertPanels(g *image.Gray) int {
 	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
 	s := downscale(g, f)
-	w, h := s.Rect.Dx(), s.Rect.Dy()
-	if w < 20 || h < 20 {
+	if s.Rect.Dx() < 20 || s.Rect.Dy() < 20 {
 		return 0
 	}
-	n := 0
-	for _, pass := range []struct {
-		below uint8 // panel pixels are darker than this
-		mid   bool  // a mid-tone panel: solid colour and marks lighter than it
-	}{{90, false}, {185, true}} {
-		n += invertPanelsBelow(g, s, f, pass.below, pass.mid)
-		if n > 0 && pass.mid {
-			break
+	n := invertBands(g, s, f, 0, 90, 170)
+	if n > 0 {
+		s = downscale(g, f) // the inverted panels as they now are
+	}
+	// The commonest mid-tone, if it covers 5 % of the page: a panel is that
+	// colour, apart from the paper, a darker table beside it (a photo's
+	// background wedges) and its own text.
+	hist := grayHist(s, s.Rect)
+	c := 90
+	for v := 90; v < 185; v++ {
+		if hist[v] > hist[c] {
+			c = v
 		}
-		if n > 0 {
-			s = downscale(g, f) // see the inverted panels as they now are
-		}
+	}
+	near := 0
+	for v := c - 25; v <= c+25; v++ {
+		near += hist[v]
+	}
+	if near*20 >= s.Rect.Dx()*s.Rect.Dy() {
+		n += invertBands(g, s, f, uint8(c-25), uint8(c+26), c+70)
 	}
 	return n
 }
 
-// invertPanelsBelow is one look of invertPanels at s, g reduced f times:
-// panels of pixels darker than below; mid asks for a solid mid-tone.
-func invertPanelsBelow(g, s *image.Gray, f int, below uint8, mid bool) int {
+// invertBands inverts, in g, each band of s (g reduced f times) whose
+// pixels are in [lo, hi) and whose marks brighter than marks cover at
+// least 0.5 % of its bounds; it returns how many.
+func invertBands(g, s *image.Gray, f int, lo, hi uint8, marks int) int {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
-	const light = 170
-	lo, hi := uint8(0), below // a panel's pixels are in [lo, hi)
-	if mid {
-		// The page's commonest mid-tone, if any covers 5 % of it: a
-		// panel is that colour, apart from the paper, a darker table
-		// beside it (a photo's wedges) and its own text.
-		var hist [256]int
-		for y := 0; y < h; y++ {
-			for _, v := range s.Pix[y*s.Stride : y*s.Stride+w] {
-				hist[v]++
-			}
-		}
-		c := 90
-		for v := 90; v < int(below); v++ {
-			if hist[v] > hist[c] {
-				c = v
-			}
-		}
-		near := 0
-		for v := max(0, c-25); v <= min(255, c+25); v++ {
-			near += hist[v]
-		}
-		if near*20 < w*h {
-			return 0
-		}
-		lo, hi = uint8(max(0, c-25)), uint8(min(255, c+26))
-	}
 	in := func(v uint8) bool { return v >= lo && v < hi }
 	lab := make([]int32, w*h)
 	stack := make([]int, 0, 1024)
@@ -1014,36 +995,12 @@ func invertPanelsBelow(g, s *image.Gray, f int, below uint8, mid bool) int {
 		if bw*10 < w*6 || bh*25 < h || float64(area) < 0.7*float64(bw*bh) || bw*bh > w*h*9/10 {
 			continue
 		}
-		var hist [256]int
-		for y := y0; y <= y1; y++ {
-			for x := x0; x <= x1; x++ {
-				hist[s.Pix[y*s.Stride+x]]++
-			}
+		hist := grayHist(s, image.Rect(x0, y0, x1+1, y1+1))
+		light := 0
+		for v := marks + 1; v < 256; v++ {
+			light += hist[v]
 		}
-		marksAbove := light
-		if mid {
-			// The panel's colour: the commonest level, and most of the
-			// box close to it.
-			c := 0
-			for v := range hist {
-				if hist[v] > hist[c] {
-					c = v
-				}
-			}
-			near := 0
-			for v := max(0, c-25); v <= min(255, c+25); v++ {
-				near += hist[v]
-			}
-			if c < 90 || near*10 < bw*bh*6 {
-				continue
-			}
-			marksAbove = c + 70
-		}
-		lightMarks := 0
-		for v := marksAbove + 1; v < 256; v++ {
-			lightMarks += hist[v]
-		}
-		if lightMarks*200 < bw*bh { // under 0.5 %: a plain bar, no text
+		if light*200 < bw*bh { // under 0.5 %: a plain bar, no text
 			continue
 		}
 		invert(g, image.Rect(x0*f, y0*f, min((x1+1)*f, g.Rect.Dx()), min((y1+1)*f, g.Rect.Dy())))
@@ -1056,12 +1013,7 @@ func invertPanelsBelow(g, s *image.Gray, f int, below uint8, mid bool) int {
 // light text on a dark page. Paper, even in a dim photo, is the lighter
 // part of its picture once cropped.
 func darkPage(g *image.Gray) bool {
-	var hist [256]int
-	for y := 0; y < g.Rect.Dy(); y++ {
-		for _, v := range g.Pix[y*g.Stride : y*g.Stride+g.Rect.Dx()] {
-			hist[v]++
-		}
-	}
+	hist := grayHist(g, g.Rect)
 	n, half := 0, g.Rect.Dx()*g.Rect.Dy()/2
 	for v, c := range hist {
 		if n += c; n > half {
@@ -1069,6 +1021,19 @@ func darkPage(g *image.Gray) bool {
 		}
 	}
 	return false
+}
+
+// grayHist counts the levels of g within r.
+func grayHist(g *image.Gray, r image.Rectangle) [256]int {
+	var hist [256]int
+	r = r.Intersect(g.Rect)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		i := g.PixOffset(r.Min.X, y)
+		for _, v := range g.Pix[i : i+r.Dx()] {
+			hist[v]++
+		}
+	}
+	return hist
 }
 
 // invert turns r of g (with g.Rect at the origin) to its negative.
