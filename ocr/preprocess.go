@@ -456,9 +456,10 @@ func darkScreenRect(s *image.Gray, t uint8, f int, bounds image.Rectangle) image
 
 // darkScreen returns the bounds of the largest region of s darker than t
 // that is clear of the picture's edges, covers at least 8 % of it, fills
-// at least half its bounds, is mostly dark (median under 90) and holds
-// light marks (text) on 1–40 % of its bounds: a screen in a dark theme on
-// a light table. Otherwise it returns the empty rectangle.
+// at least half its bounds, has plain surroundings above and below (under
+// 1 % dark), is mostly dark (median under 90) and holds light marks (text)
+// on 1–40 % of its bounds: a screen in a dark theme on a light table.
+// Otherwise it returns the empty rectangle.
 func darkScreen(s *image.Gray, t uint8) image.Rectangle {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
 	lab := make([]bool, w*h)
@@ -494,6 +495,25 @@ func darkScreen(s *image.Gray, t uint8) image.Rectangle {
 		}
 	}
 	if float64(bestN) < 0.08*float64(w*h) || 2*bestN < best.Dx()*best.Dy() {
+		return image.Rectangle{}
+	}
+	// A dark header above a white page (an app in its light theme on a
+	// light table) is no dark screen: the page beside it holds dark text,
+	// where a table around a screen is plain.
+	near := image.Rect(best.Min.X, best.Min.Y-best.Dy(), best.Max.X, best.Max.Y+best.Dy()).Intersect(s.Rect)
+	ink, around := 0, 0
+	for y := near.Min.Y; y < near.Max.Y; y++ {
+		if y >= best.Min.Y && y < best.Max.Y {
+			continue
+		}
+		for x := near.Min.X; x < near.Max.X; x++ {
+			around++
+			if s.Pix[y*s.Stride+x] <= t {
+				ink++
+			}
+		}
+	}
+	if ink*100 > around {
 		return image.Rectangle{}
 	}
 	if darkPage(s.SubImage(best).(*image.Gray)) {

@@ -8,8 +8,9 @@ import (
 )
 
 // TestDarkScreen: a dark region holding light marks, clear of the edges, is
-// taken for a screen in a dark theme; a plain dark object, or a dark region
-// reaching the picture's edge (a dark table), is not.
+// taken for a screen in a dark theme; a plain dark object, a dark region
+// reaching the picture's edge (a dark table), or a dark header over a page
+// of dark text (an app in its light theme) is not.
 func TestDarkScreen(t *testing.T) {
 	page := func(dark image.Rectangle, text bool) *image.Gray {
 		g := image.NewGray(image.Rect(0, 0, 400, 400))
@@ -25,6 +26,12 @@ func TestDarkScreen(t *testing.T) {
 		return g
 	}
 	screen := image.Rect(100, 80, 300, 330)
+	// An app in its light theme: a dark header over a white page of dark text.
+	header := page(image.Rect(100, 80, 300, 160), true)
+	draw.Draw(header, image.Rect(100, 160, 300, 330), image.NewUniform(color.Gray{250}), image.Point{}, draw.Src)
+	for y := 175; y+8 < 320; y += 18 {
+		draw.Draw(header, image.Rect(115, y, 280, y+8), image.NewUniform(color.Gray{20}), image.Point{}, draw.Src)
+	}
 	for _, tc := range []struct {
 		name string
 		g    *image.Gray
@@ -33,6 +40,7 @@ func TestDarkScreen(t *testing.T) {
 		{"dark screen with text on a light table", page(screen, true), screen},
 		{"dark object without text", page(screen, false), image.Rectangle{}},
 		{"dark region reaching the edge", page(image.Rect(0, 80, 300, 330), true), image.Rectangle{}},
+		{"dark header over a white page of text", header, image.Rectangle{}},
 	} {
 		if got := darkScreen(tc.g, otsu(tc.g)); got != tc.want {
 			t.Errorf("%s: darkScreen = %v, want %v", tc.name, got, tc.want)
