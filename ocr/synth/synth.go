@@ -106,10 +106,10 @@ func Random(seed uint64, i int) Voucher {
 	}
 	v.Amount = fmt.Sprintf("%d.%02d", v.cents/100, v.cents%100)
 	v.paid = time.Date(2026, time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), 0, lima)
-	// "header" (the amount in white on a dark header) is drawn when asked
+	// "header" (the amount in white on a coloured header) is drawn when asked
 	// for, so that the generated sets measured in docs/measurements.md
 	// stay the same vouchers; its photos are read by the engine's panel
-	// pass (TestReadDarkHeaderPhoto).
+	// pass (TestReadHeaderPhoto).
 	v.Template = []string{"thermal", "app", "stacked"}[r.IntN(3)]
 	return v
 }
@@ -416,7 +416,7 @@ func renderHeader(v *Voucher, r *rand.Rand) *image.Gray {
 	w := 720
 	img := image.NewGray(image.Rect(0, 0, w, 1250))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	band := uint8(30 + r.IntN(50))
+	band := uint8(30 + r.IntN(120)) // dark blue to mid-tone green or red, as grey
 	draw.Draw(img, image.Rect(0, 0, w, 380), image.NewUniform(color.Gray{Y: band}), image.Point{}, draw.Src)
 	f, fb, big := face(loaded.sans, 26), face(loaded.sansBold, 26), face(loaded.sansBold, 60)
 	white := func(fc font.Face, s string, x, y int) {
