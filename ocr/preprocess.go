@@ -235,18 +235,17 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	// with light text (an app's coloured header with the amount in white)
 	// is turned to dark on light first, or it would be whitened away.
 	if !cfg.NoNormalize {
-		if panelMask == nil && darkPage(g) {
-			// A dark theme (light text on a dark page): read as its negative.
-			invert(g, g.Rect)
-			p.Inverted++
-		}
 		if panelMask != nil {
 			for i, m := range panelMask.Pix {
 				if m != 0 {
 					g.Pix[i] = 255 - g.Pix[i]
 				}
 			}
-			p.Inverted = p.Panels
+			p.Inverted += p.Panels
+		} else if darkPage(g) {
+			// A dark theme (light text on a dark page): read as its negative.
+			invert(g, g.Rect)
+			p.Inverted++
 		}
 		p.Inverted += invertPanels(g)
 		g = flatten(g, cfg)
