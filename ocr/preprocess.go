@@ -404,22 +404,26 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	}
 	// The panels reach, at each column, from their outer row to the bright
 	// region's edge there: on a tilted photo the edge slants.
-	pn := &panels{mask: image.NewGray(g.Rect)}
-	for X := max(0, minX*f-pad); X < min(g.Rect.Dx(), (maxX+1)*f+pad); X++ {
-		x := min(max(X/f, minX), maxX)
-		edgeTop, edgeBot := minY, maxY+1
+	edgeTops, edgeBots := make([]int, maxX+1), make([]int, maxX+1)
+	for x := minX; x <= maxX; x++ {
+		edgeTops[x], edgeBots[x] = minY, maxY+1
 		for y := minY; y <= maxY; y++ {
 			if lab[y*w+x] == best {
-				edgeTop = y
+				edgeTops[x] = y
 				break
 			}
 		}
 		for y := maxY; y >= minY; y-- {
 			if lab[y*w+x] == best {
-				edgeBot = y + 1
+				edgeBots[x] = y + 1
 				break
 			}
 		}
+	}
+	pn := &panels{mask: image.NewGray(g.Rect)}
+	for X := max(0, minX*f-pad); X < min(g.Rect.Dx(), (maxX+1)*f+pad); X++ {
+		x := min(max(X/f, minX), maxX)
+		edgeTop, edgeBot := edgeTops[x], edgeBots[x]
 		var runs [][2]int
 		if top < minY {
 			runs = append(runs, [2]int{top*f - pad, edgeTop * f})
