@@ -299,6 +299,37 @@ func benchFiles(b *testing.B) []string {
 	return out
 }
 
+// renderScreenshot draws voucher i of seed in template tmpl as a PNG
+// screenshot and decodes it, for tests that alter its pixels.
+func renderScreenshot(t *testing.T, seed uint64, i int, tmpl string) (synth.Voucher, image.Image) {
+	t.Helper()
+	v := synth.Random(seed, i)
+	v.Template = tmpl
+	data, err := synth.Render(&v, synth.Options{Seed: seed + uint64(i), Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imaging.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, img
+}
+
+// readEncoded encodes img in format and reads it.
+func readEncoded(t *testing.T, e *ocr.Engine, img image.Image, format imaging.Format) *ocr.Result {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := imaging.Encode(&buf, img, format, imaging.JPEGQuality(80)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Read(context.Background(), buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestReadDarkTheme: a screenshot of an app in a dark theme (light text on
 // a dark grey page, the negative of its light theme), and a photo of it on
 // a light table, are read as their negative.
@@ -308,16 +339,7 @@ func TestReadDarkTheme(t *testing.T) {
 	}
 	e := MustOpenEngine(t, 1)
 	for i, tmpl := range []string{"app", "stacked"} {
-		v := synth.Random(71, i)
-		v.Template = tmpl
-		data, err := synth.Render(&v, synth.Options{Seed: uint64(71 + i), Format: "png"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imaging.Decode(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
+		v, img := renderScreenshot(t, 71, i, tmpl)
 		// Negate, then lift black to the dark grey of real dark themes.
 		dark := imaging.AdjustFunc(imaging.Invert(img), func(c color.NRGBA) color.NRGBA {
 			lift := func(v uint8) uint8 { return uint8(20 + int(v)*215/255) }
@@ -332,14 +354,7 @@ func TestReadDarkTheme(t *testing.T) {
 			name string
 			img  image.Image
 		}{{"screenshot", dark}, {"photo on a light table", photo}} {
-			var buf bytes.Buffer
-			if err := imaging.Encode(&buf, capture.img, imaging.JPEG, imaging.JPEGQuality(80)); err != nil {
-				t.Fatal(err)
-			}
-			r, err := e.Read(context.Background(), buf.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := readEncoded(t, e, capture.img, imaging.JPEG)
 			if r.Fields.Amount() != v.Amount || r.Fields.CIP != v.CIP || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Prep.Inverted == 0 {
 				t.Errorf("%s, %s: amount %s, CIP %s, paid %v, %d inverted; want %s, %s, %v", tmpl, capture.name, r.Fields.Amount(), r.Fields.CIP, r.Fields.PaidAt, r.Prep.Inverted, v.Amount, v.CIP, v.PaidAtTime())
 			}
@@ -357,39 +372,18 @@ func TestReadMidToneHeader(t *testing.T) {
 	}
 	e := MustOpenEngine(t, 1)
 	for i := 0; i < 3; i++ {
-		v := synth.Random(73, i)
-		v.Template = "header"
-		data, err := synth.Render(&v, synth.Options{Seed: uint64(73 + i), Format: "png"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imaging.Decode(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		band, _, _, _ := img.At(5, 5).RGBA()
-		lift := func(v uint32) uint8 { // band → 130, white stays white
-			b := float64(band >> 8)
-			return uint8(130 + (float64(v>>8)-b)*(255-130)/(255-b) + 0.5)
-		}
+		v, img := renderScreenshot(t, 73, i, "header")
+		band := float64(color.GrayModel.Convert(img.At(5, 5)).(color.Gray).Y)
 		mid := imaging.AdjustFunc(img, func(c color.NRGBA) color.NRGBA {
-			if c.R < uint8(band>>8) {
+			if float64(c.R) < band {
 				return c // the body's dark text
 			}
-			g := lift(uint32(c.R) << 8)
+			g := uint8(130 + (float64(c.R)-band)*(255-130)/(255-band) + 0.5) // band → 130, white stays white
 			return color.NRGBA{g, g, g, c.A}
 		})
 		// Only the header is recoloured: the body's white stays white.
-		b := mid.Bounds()
-		out := imaging.Paste(imaging.Clone(img), imaging.Crop(mid, image.Rect(0, 0, b.Dx(), 380)), image.Pt(0, 0))
-		var buf bytes.Buffer
-		if err := imaging.Encode(&buf, out, imaging.PNG); err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Read(context.Background(), buf.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
+		out := imaging.Paste(imaging.Clone(img), imaging.Crop(mid, image.Rect(0, 0, mid.Bounds().Dx(), 380)), image.Pt(0, 0))
+		r := readEncoded(t, e, out, imaging.PNG)
 		if r.Fields.Amount() != v.Amount || r.Fields.Currency != v.Currency || r.Prep.Inverted == 0 {
 			t.Errorf("voucher %d: amount %s %s, %d panels inverted; want %s %s", i, r.Fields.Amount(), r.Fields.Currency, r.Prep.Inverted, v.Amount, v.Currency)
 		}
