@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/otiai10/gosseract/v2"
 
@@ -188,17 +189,27 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	defer func() { e.clients <- c }()
 	// Pass 1: sparse text on the gamma-darkened page; it finds label and
 	// value columns that page layout analysis drops as pictures.
-	prep := Preprocess(img, e.cfg.Prep)
+	pc := e.cfg.Prep
+	prep := Preprocess(img, pc)
 	words, err := recognize(c, prep.Image, gosseract.PSM_SPARSE_TEXT)
 	if err != nil {
 		return nil, constancia.Wrap(err, constancia.EINTERNAL, "ocr failed")
+	}
+	// A page that reads as almost no words may be sideways or upside down
+	// (a photo whose file lost its orientation, as messaging apps strip
+	// it): every later pass reads it the way it reads upright.
+	first := pageRead{prep: prep, words: words}
+	if first.weigh(); first.sure < turnBelow {
+		if r := turnUpright(c, img, pc, first); r.turn != 0 {
+			pc.Turn, prep, words = r.turn, r.prep, r.words
+		}
 	}
 	res = extract(words, prep.Image.Rect)
 	res.Prep, res.Words, res.Upload = prep, words, img
 	// Pass 2, only when a key field is missing or weak: layout analysis on
 	// a linear-contrast page, merged field by field.
 	if res.weak() {
-		cfg2 := e.cfg.Prep
+		cfg2 := pc
 		cfg2.Gamma = 1
 		res.merge(rereadPage(c, img, prep, cfg2, gosseract.PSM_AUTO))
 	}
@@ -206,7 +217,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	// photographed from afar, a shaken photo): the blur is deconvolved
 	// before enlarging, where an unsharp mask only steepens it.
 	if res.weak() && prep.Sharpness < e.cfg.Prep.sharpenBelow() && prep.GlyphPx < deblurGlyph {
-		cfgD := e.cfg.Prep
+		cfgD := pc
 		cfgD.Deblur = deblurSigma
 		res.merge(rereadPage(c, img, prep, cfgD, gosseract.PSM_SPARSE_TEXT))
 	}
@@ -214,7 +225,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	// blurred) and still weak: Tesseract's layout drops a word that is one
 	// blob, so its mid-tones are lightened to part the letters.
 	if res.weak() && prep.RunTogether {
-		cfg3 := e.cfg.Prep
+		cfg3 := pc
 		cfg3.PartLetters = true
 		res.merge(rereadPage(c, img, prep, cfg3, gosseract.PSM_SPARSE_TEXT))
 	}
@@ -224,7 +235,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	// taken in and inverted. Only a field read at least partly outside the
 	// first page is taken: the rest the earlier passes read already.
 	if res.weak() && prep.Panels > 0 {
-		cfgP := e.cfg.Prep
+		cfgP := pc
 		cfgP.TakePanels = true
 		pr := rereadPage(c, img, prep, cfgP, gosseract.PSM_SPARSE_TEXT)
 		var inPanel []string
@@ -249,6 +260,87 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	res.Quality = assessQuality(prep, res)
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// Orientation (Engine.ReadImage): a page whose first read has fewer than
+// turnBelow sure words is read turned. A turn is taken at once when it
+// reads at least turnWins sure words and more than twice as many, plus a
+// few, as upright; failing that (a blurred page reads few sure words any
+// way up), the way whose words weigh turnMassRatio times as much as any
+// other's. Measured on the dev corpus turned by 90°, 180° and 270°: a
+// voucher read the right way up has 16–50 sure words, read any other way
+// 0–3; upright, only 5 of the 220 (unreadable photos) have fewer than 8,
+// and on each their upright words weigh 1.1–4 times any turn's.
+const (
+	turnBelow     = 8
+	turnWins      = 8
+	turnMassRatio = 1.5
+)
+
+// pageRead is one reading of an upload turned upright by turn.
+type pageRead struct {
+	turn  int
+	prep  *Prepared
+	words []Word
+	sure  int     // words of 3+ letters or digits read at 0.85 or more
+	mass  float64 // the summed confidence of the words of 3+ letters or digits
+}
+
+// weigh sets r's sure words and mass: what a page read the right way up
+// is full of, and one read sideways or upside down almost lacks.
+func (r *pageRead) weigh() {
+	r.sure, r.mass = 0, 0
+	for _, w := range r.words {
+		k := 0
+		for _, c := range w.Text {
+			if unicode.IsLetter(c) || unicode.IsDigit(c) {
+				k++
+			}
+		}
+		if k < 3 {
+			continue
+		}
+		r.mass += w.Conf
+		if w.Conf >= 0.85 {
+			r.sure++
+		}
+	}
+}
+
+// turnUpright reads img turned a quarter, a half and three quarters,
+// sideways first when the document is wider than tall, and returns the
+// reading that is clearly the right way up, or first when none is.
+func turnUpright(c *gosseract.Client, img image.Image, cfg PrepConfig, first pageRead) pageRead {
+	turns := []int{2, 1, 3}
+	if first.prep.Doc.Dx() > first.prep.Doc.Dy() {
+		turns = []int{1, 3, 2}
+	}
+	reads := []pageRead{first}
+	for _, t := range turns {
+		cfg.Turn = t
+		r := pageRead{turn: t, prep: Preprocess(img, cfg)}
+		var err error
+		if r.words, err = recognize(c, r.prep.Image, gosseract.PSM_SPARSE_TEXT); err != nil {
+			return first
+		}
+		r.weigh()
+		if r.sure >= turnWins && r.sure > 2*first.sure+3 {
+			return r
+		}
+		reads = append(reads, r)
+	}
+	best, next := 0, -1
+	for i := 1; i < len(reads); i++ {
+		if reads[i].mass > reads[best].mass {
+			best, next = i, best
+		} else if next < 0 || reads[i].mass > reads[next].mass {
+			next = i
+		}
+	}
+	if best != 0 && reads[best].mass >= turnMassRatio*reads[next].mass {
+		return reads[best]
+	}
+	return first
 }
 
 // rereadPage prepares img again with cfg, reads it in mode psm and returns

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -439,4 +440,52 @@ func TestReadDarkHeader(t *testing.T) {
 			t.Fatalf("voucher %d: amount %s %s, CIP %s, %d panels inverted; want %s %s, %s", i, r.Fields.Amount(), r.Fields.Currency, r.Fields.CIP, r.Prep.Inverted, v.Amount, v.Currency, v.CIP)
 		}
 	}
+}
+
+// TestReadTurned: a voucher photographed sideways or upside down, whose
+// file carries no orientation (messaging apps strip it), reads as it does
+// upright, and its field boxes map back onto the upload as it came.
+func TestReadTurned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for i, tmpl := range []string{"thermal", "app"} {
+		v := synth.Random(83, i)
+		v.Template = tmpl
+		data, err := synth.Render(&v, synth.Options{Seed: uint64(83 + i), Photo: i == 0, Format: "png"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imaging.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		up := readEncoded(t, e, img, imaging.PNG)
+		upBox, ok := up.Boxes["cip"]
+		if !ok || up.Fields.CIP != v.CIP || up.Prep.Turn != 0 {
+			t.Fatalf("%s upright: CIP %s, turn %d; want %s, 0", tmpl, up.Fields.CIP, up.Prep.Turn, v.CIP)
+		}
+		w, h := img.Bounds().Dx(), img.Bounds().Dy()
+		cx, cy := centre(up.Prep.ToUpload(upBox))
+		for k, rot := range []func(image.Image) *image.NRGBA{imaging.Rotate90, imaging.Rotate180, imaging.Rotate270} {
+			q := k + 1 // quarter turns counter-clockwise the file was given
+			r := readEncoded(t, e, rot(img), imaging.PNG)
+			if r.Fields.CIP != v.CIP || r.Fields.Amount() != v.Amount || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Prep.Turn != (4-q)%4 {
+				t.Errorf("%s turned %d°: CIP %s, amount %s, paid %v, turned back %d; want %s, %s, %v, %d", tmpl, 90*q, r.Fields.CIP, r.Fields.Amount(), r.Fields.PaidAt, r.Prep.Turn, v.CIP, v.Amount, v.PaidAtTime(), (4-q)%4)
+				continue
+			}
+			// Where the upright read found the CIP, turned as the file was.
+			want := [4][2]float64{{cx, cy}, {cy, float64(w) - cx}, {float64(w) - cx, float64(h) - cy}, {float64(h) - cy, cx}}[q]
+			wx, wy := want[0], want[1]
+			gx, gy := centre(r.Prep.ToUpload(r.Boxes["cip"]))
+			if math.Abs(gx-wx) > 12 || math.Abs(gy-wy) > 12 {
+				t.Errorf("%s turned %d°: CIP box centred at %.0f,%.0f of the upload, want about %.0f,%.0f", tmpl, 90*q, gx, gy, wx, wy)
+			}
+		}
+	}
+}
+
+func centre(r image.Rectangle) (float64, float64) {
+	return float64(r.Min.X+r.Max.X) / 2, float64(r.Min.Y+r.Max.Y) / 2
 }

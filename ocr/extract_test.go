@@ -330,19 +330,9 @@ func TestToUploadInvertsPreprocessing(t *testing.T) {
 		}
 	}
 	p := &Prepared{Doc: image.Rect(40, 30, 360, 270), Scale: 2, Angle: 8}
-	g := resize(crop(src, p.Doc), 640, 480)
-	p.preRotW, p.preRotH = g.Rect.Dx(), g.Rect.Dy()
-	p.Image = rotate(g, p.Angle, 255)
+	prepareAs(p, src)
 	// Find the bar in the prepared image and map its box back.
-	var box image.Rectangle
-	for y := 0; y < p.Image.Rect.Dy(); y++ {
-		for x := 0; x < p.Image.Rect.Dx(); x++ {
-			if p.Image.Pix[y*p.Image.Stride+x] < 60 {
-				box = box.Union(image.Rect(x, y, x+1, y+1))
-			}
-		}
-	}
-	got := p.ToUpload(box)
+	got := p.ToUpload(darkBox(p.Image))
 	want := image.Rect(150, 100, 250, 120)
 	// The box of a rotated box is larger; its centre must land on the bar.
 	gc := image.Pt((got.Min.X+got.Max.X)/2, (got.Min.Y+got.Max.Y)/2)
@@ -350,6 +340,27 @@ func TestToUploadInvertsPreprocessing(t *testing.T) {
 	if abs(gc.X-wc.X) > 3 || abs(gc.Y-wc.Y) > 3 || !got.Inset(-12).Overlaps(want) || got.Dx() < want.Dx()-4 {
 		t.Fatalf("mapped %v, want about %v", got, want)
 	}
+}
+
+// prepareAs sets p.Image from src as Preprocess would with p's crop,
+// scale and skew: cropped to p.Doc, scaled by p.Scale, rotated by p.Angle.
+func prepareAs(p *Prepared, src *image.Gray) {
+	g := resize(crop(src, p.Doc), int(float64(p.Doc.Dx())*p.Scale+0.5), int(float64(p.Doc.Dy())*p.Scale+0.5))
+	p.preRotW, p.preRotH = g.Rect.Dx(), g.Rect.Dy()
+	p.Image = rotate(g, p.Angle, 255)
+}
+
+// darkBox bounds the pixels of g darker than 60.
+func darkBox(g *image.Gray) image.Rectangle {
+	var box image.Rectangle
+	for y := 0; y < g.Rect.Dy(); y++ {
+		for x := 0; x < g.Rect.Dx(); x++ {
+			if g.Pix[y*g.Stride+x] < 60 {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return box
 }
 
 func TestPointMappingsAndSample(t *testing.T) {

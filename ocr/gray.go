@@ -250,3 +250,28 @@ func median(v []int) int {
 }
 
 var _ = color.Gray{}
+
+// turn rotates g by t quarter turns counter-clockwise (1, 2 or 3).
+func turn(g *image.Gray, t int) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	var out *image.Gray
+	if t == 2 {
+		out = image.NewGray(image.Rect(0, 0, w, h))
+	} else {
+		out = image.NewGray(image.Rect(0, 0, h, w))
+	}
+	for y := 0; y < h; y++ {
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		for x, v := range row {
+			switch t {
+			case 1: // the top right corner goes to the top left
+				out.Pix[(w-1-x)*out.Stride+y] = v
+			case 2:
+				out.Pix[(h-1-y)*out.Stride+w-1-x] = v
+			case 3: // the bottom left corner goes to the top left
+				out.Pix[x*out.Stride+h-1-y] = v
+			}
+		}
+	}
+	return out
+}

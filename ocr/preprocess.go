@@ -12,7 +12,7 @@ import (
 // measured on the way.
 type Prepared struct {
 	Image       *image.Gray     // normalised, deskewed document at reading scale
-	Doc         image.Rectangle // document region in the (oriented) upload
+	Doc         image.Rectangle // document region in the upload turned upright (Turn), relative to its bounds
 	Angle       float64         // rotation applied, degrees counter-clockwise
 	Scale       float64         // factor from the upload's pixels to Image's
 	GlyphPx     float64         // median glyph height in the upload, pixels
@@ -23,8 +23,11 @@ type Prepared struct {
 	Inverted    int             // dark panels with light text turned to dark on light
 	Lightened   bool            // mid-tones lightened to part touching letters (PrepConfig.PartLetters)
 	Panels      int             // dark panels of light text found beside the document (PrepConfig.TakePanels)
+	Turn        int             // quarter turns counter-clockwise the upload was given before anything else (PrepConfig.Turn)
 
-	preRotW, preRotH int // size of the scaled page before rotation, to map boxes back
+	preRotW, preRotH int         // size of the scaled page before rotation, to map boxes back
+	turnW, turnH     float64     // size of the upload before the turn, upload pixels
+	origin           image.Point // the upload's bounds' minimum
 }
 
 // ToUpload maps a rectangle of Image back to the (oriented) upload's
@@ -52,13 +55,31 @@ func (p *Prepared) UploadPoint(x, y float64) (float64, float64) {
 	dx, dy := x-float64(p.Image.Rect.Dx())/2, y-float64(p.Image.Rect.Dy())/2
 	ux := c*dx - s*dy + float64(p.preRotW)/2
 	uy := s*dx + c*dy + float64(p.preRotH)/2
-	return float64(p.Doc.Min.X) + ux/p.Scale, float64(p.Doc.Min.Y) + uy/p.Scale
+	tx, ty := float64(p.Doc.Min.X)+ux/p.Scale, float64(p.Doc.Min.Y)+uy/p.Scale
+	switch p.Turn {
+	case 1: // the turned page's top left was the upload's top right
+		tx, ty = p.turnW-ty, tx
+	case 2:
+		tx, ty = p.turnW-tx, p.turnH-ty
+	case 3:
+		tx, ty = ty, p.turnH-tx
+	}
+	return tx + float64(p.origin.X), ty + float64(p.origin.Y)
 }
 
 // ImagePoint maps a point of the upload to Image: the inverse of UploadPoint.
 func (p *Prepared) ImagePoint(ux, uy float64) (float64, float64) {
 	th := p.Angle * math.Pi / 180
 	c, s := math.Cos(th), math.Sin(th)
+	ux, uy = ux-float64(p.origin.X), uy-float64(p.origin.Y)
+	switch p.Turn {
+	case 1:
+		ux, uy = uy, p.turnW-ux
+	case 2:
+		ux, uy = p.turnW-ux, p.turnH-uy
+	case 3:
+		ux, uy = p.turnH-uy, ux
+	}
 	x := (ux-float64(p.Doc.Min.X))*p.Scale - float64(p.preRotW)/2
 	y := (uy-float64(p.Doc.Min.Y))*p.Scale - float64(p.preRotH)/2
 	return c*x + s*y + float64(p.Image.Rect.Dx())/2, -s*x + c*y + float64(p.Image.Rect.Dy())/2
@@ -166,6 +187,11 @@ type PrepConfig struct {
 	// amount, merged with a dark table in a photo) and inverts them. Off,
 	// the crop is the bright region alone. Used by the engine's panel pass.
 	TakePanels bool
+	// Turn gives the upload this many quarter turns counter-clockwise
+	// before anything else (a photo taken sideways or upside down whose
+	// file says nothing of it); Prepared maps boxes back to the upload
+	// as it came. Set by the engine when the upload reads upright only so.
+	Turn int
 }
 
 // sharpenBelow is SharpenBelow or its default.
@@ -208,7 +234,11 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		g = downscale(g, f)
 		pre = 1 / float64(f)
 	}
-	p := &Prepared{Doc: img.Bounds()}
+	p := &Prepared{origin: img.Bounds().Min}
+	if t := (cfg.Turn%4 + 4) % 4; t != 0 {
+		p.Turn, p.turnW, p.turnH = t, float64(g.Rect.Dx())/pre, float64(g.Rect.Dy())/pre
+		g = turn(g, t)
+	}
 
 	// 1. Document region: the largest bright connected region of a small copy.
 	docRect, pn := image.Rectangle{}, (*panels)(nil)
@@ -228,7 +258,7 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	}
 	g = crop(g, docRect)
 	p.Doc = image.Rect(int(float64(docRect.Min.X)/pre), int(float64(docRect.Min.Y)/pre),
-		int(float64(docRect.Max.X)/pre), int(float64(docRect.Max.Y)/pre)).Add(img.Bounds().Min)
+		int(float64(docRect.Max.X)/pre), int(float64(docRect.Max.Y)/pre))
 
 	// 2. Illumination: divide by a background estimate so shadows, vignettes
 	// and faded thermal paper all become dark ink on white. A dark panel

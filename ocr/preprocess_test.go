@@ -4,7 +4,10 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"math"
 	"testing"
+
+	"github.com/disintegration/imaging"
 )
 
 // TestDarkScreen: a dark region holding light marks, clear of the edges, is
@@ -67,5 +70,52 @@ func TestInvertMidTonePanels(t *testing.T) {
 	}
 	if g := page(20); invertPanels(g) != 0 || g.GrayAt(10, 10).Y != 130 {
 		t.Errorf("black text on a mid-tone band: inverted (ground %d)", g.GrayAt(10, 10).Y)
+	}
+}
+
+// TestTurn: turn gives quarter turns counter-clockwise, as imaging's
+// Rotate90, Rotate180 and Rotate270 do.
+func TestTurn(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 5, 3))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 10)
+	}
+	for q, rot := range map[int]func(image.Image) *image.NRGBA{1: imaging.Rotate90, 2: imaging.Rotate180, 3: imaging.Rotate270} {
+		got, want := turn(g, q), rot(g)
+		if got.Rect.Size() != want.Rect.Size() {
+			t.Fatalf("turn %d: size %v, want %v", q, got.Rect.Size(), want.Rect.Size())
+		}
+		for y := 0; y < got.Rect.Dy(); y++ {
+			for x := 0; x < got.Rect.Dx(); x++ {
+				if v := got.GrayAt(x, y).Y; v != want.NRGBAAt(x, y).R {
+					t.Fatalf("turn %d: (%d,%d) = %d, want %d", q, x, y, v, want.NRGBAAt(x, y).R)
+				}
+			}
+		}
+	}
+}
+
+// TestTurnedPageMapsBack: a page prepared from the upload turned upright
+// maps its boxes and points back onto the upload as it came.
+func TestTurnedPageMapsBack(t *testing.T) {
+	src := image.NewGray(image.Rect(0, 0, 400, 300))
+	draw.Draw(src, src.Rect, image.NewUniform(color.Gray{255}), image.Point{}, draw.Src)
+	bar := image.Rect(150, 100, 250, 120) // the "field"
+	draw.Draw(src, bar, image.NewUniform(color.Gray{0}), image.Point{}, draw.Src)
+	for q := 1; q <= 3; q++ {
+		turned := turn(src, q)
+		p := &Prepared{Turn: q, turnW: 400, turnH: 300, Doc: turned.Rect.Inset(20), Scale: 2, Angle: 8}
+		prepareAs(p, turned)
+		got := p.ToUpload(darkBox(p.Image))
+		gc := image.Pt((got.Min.X+got.Max.X)/2, (got.Min.Y+got.Max.Y)/2)
+		if abs(gc.X-200) > 3 || abs(gc.Y-110) > 3 || got.Dx() < bar.Dx()-4 {
+			t.Errorf("turn %d: bar mapped to %v, want about %v", q, got, bar)
+		}
+		for _, pt := range [][2]float64{{0, 0}, {123.5, 77}, {300, 200}} {
+			ux, uy := p.UploadPoint(pt[0], pt[1])
+			if x, y := p.ImagePoint(ux, uy); math.Abs(x-pt[0]) > 1e-6 || math.Abs(y-pt[1]) > 1e-6 {
+				t.Errorf("turn %d: ImagePoint(UploadPoint(%v)) = %.3f,%.3f", q, pt, x, y)
+			}
+		}
 	}
 }
