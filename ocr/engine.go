@@ -205,7 +205,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		}
 	}
 	res = extract(words, prep.Image.Rect)
-	res.Prep, res.Words, res.Upload = prep, words, img
+	res.Prep, res.Words, res.Upload, res.Size = prep, words, img, img.Bounds().Size()
 	// Pass 2, only when a key field is missing or weak: layout analysis on
 	// a linear-contrast page, merged field by field.
 	if res.weak() {

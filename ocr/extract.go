@@ -58,6 +58,7 @@ type Result struct {
 	Words      []Word
 	Prep       *Prepared
 	Upload     image.Image // the decoded, oriented upload (for forensics)
+	Size       image.Point // the oriented upload's width and height: the frame of Prep.ToUpload, as a viewer shows the file
 	// Asides are values printed besides the fields that the fields must
 	// agree with: "total" and "fee" when the amount was read beside its own
 	// label (TOTAL = Importe + Comisión on agent tickets), "printed_at",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/constancia/constancia"
 	"github.com/constancia/constancia/ocr"
+	"github.com/constancia/constancia/ocr/synth"
 )
 
 // pngHeader returns a PNG signature and IHDR chunk claiming w×h pixels,
@@ -92,5 +93,49 @@ func TestReadLimited(t *testing.T) {
 	}
 	if _, err := ocr.ReadLimited(bytes.NewReader(nil), 100); constancia.ErrorCode(err) != constancia.EINVALID {
 		t.Fatalf("empty: %v, want invalid", err)
+	}
+}
+
+// TestDecodeAppliesEXIFOrientation: a phone's photo stored as the sensor
+// saw it, with the turn a viewer must give it in EXIF, decodes turned.
+func TestDecodeAppliesEXIFOrientation(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	for y := 0; y < 12; y++ {
+		for x := 0; x < 12; x++ {
+			img.Pix[y*img.Stride+x] = 0 // a dark top left corner
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o      int
+		size   image.Point
+		corner image.Point // where the dark corner is once turned
+	}{
+		{1, image.Pt(64, 48), image.Pt(2, 2)},
+		{3, image.Pt(64, 48), image.Pt(61, 45)}, // upside down
+		{6, image.Pt(48, 64), image.Pt(45, 2)},  // turned a quarter clockwise
+		{8, image.Pt(48, 64), image.Pt(2, 61)},  // a quarter counter-clockwise
+	} {
+		data, err := synth.WithOrientation(b.Bytes(), tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := ocr.Decode(data, ocr.Limits{})
+		if err != nil {
+			t.Fatalf("orientation %d: %v", tc.o, err)
+		}
+		if got.Bounds().Size() != tc.size {
+			t.Errorf("orientation %d: size %v, want %v", tc.o, got.Bounds().Size(), tc.size)
+			continue
+		}
+		if r, _, _, _ := got.At(tc.corner.X, tc.corner.Y).RGBA(); r > 0x4000 {
+			t.Errorf("orientation %d: no dark corner at %v", tc.o, tc.corner)
+		}
 	}
 }

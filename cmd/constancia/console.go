@@ -258,8 +258,13 @@ func (s *server) consoleRecord(c *gin.Context) (*storage.Record, bool) {
 	return r, true
 }
 
-// imageSize reads the stored image's dimensions (header only).
+// imageSize is the stored image's size as the browser shows it: the
+// record's, or for a record written before it was kept, the file's header
+// (EXIF orientation not applied).
 func (s *server) imageSize(c *gin.Context, r *storage.Record) (int, int) {
+	if r.Width > 0 && r.Height > 0 {
+		return r.Width, r.Height
+	}
 	rc, _, err := s.screener.keeper.Image(c.Request.Context(), r.ID)
 	if err != nil {
 		return 0, 0

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disintegration/imaging"
+
 	"github.com/constancia/constancia/matcher"
+	"github.com/constancia/constancia/ocr/synth"
 	"github.com/constancia/constancia/storage"
 )
 
@@ -199,5 +204,61 @@ func TestConsole(t *testing.T) {
 	ana.post("/console/logout", url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}})
 	if st, _, _ := ana.get("/console/"); st != 303 {
 		t.Fatalf("after sign-out: %d", st)
+	}
+}
+
+// TestConsoleBoxesOnOrientedPhoto: a phone photo stored sideways with an
+// EXIF orientation is shown turned by the browser; the record keeps the
+// size as shown, and the console's boxes are placed in that frame.
+func TestConsoleBoxesOnOrientedPhoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	s, ts, _ := consoleFixture(t)
+	v := synth.Random(91, 0)
+	v.Template = "app"
+	data, err := synth.Render(&v, synth.Options{Seed: 91, Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upright, err := imaging.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sensor's pixels: turned a quarter counter-clockwise; EXIF 6 tells
+	// a viewer to turn them a quarter clockwise.
+	var raw bytes.Buffer
+	if err := imaging.Encode(&raw, imaging.Rotate90(upright), imaging.JPEG, imaging.JPEGQuality(90)); err != nil {
+		t.Fatal(err)
+	}
+	photo, err := synth.WithOrientation(raw.Bytes(), 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.verifyVoucher(context.Background(), "", "default", "", photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.screener.keeper.Index.Get(res.ReceiptID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := upright.Bounds().Dx(), upright.Bounds().Dy()
+	b, ok := rec.Boxes["cip"]
+	if res.Fields["cip"] != v.CIP || rec.Width != w || rec.Height != h || !ok {
+		t.Fatalf("CIP %s in a %d×%d frame (box %v); want %s in %d×%d", res.Fields["cip"], rec.Width, rec.Height, b, v.CIP, w, h)
+	}
+	if b[2] > w || b[3] > h {
+		t.Fatalf("CIP box %v outside the %d×%d picture as shown", b, w, h)
+	}
+	ana := newBrowser(t, ts.URL)
+	if st := ana.login("ana", "correct-horse-ana"); st != 303 {
+		t.Fatalf("ana's sign-in: %d", st)
+	}
+	_, page, _ := ana.get("/console/receipts/" + rec.ID)
+	pct := func(v, d int) float64 { return float64(int(1000*float64(v)/float64(d))) / 10 }
+	want := fmt.Sprintf(`style="left:%v%%;top:%v%%;width:%v%%;height:%v%%"><span>cip `, pct(b[0], w), pct(b[1], h), pct(b[2]-b[0], w), pct(b[3]-b[1], h))
+	if !strings.Contains(page, want) {
+		t.Fatalf("the CIP's box is not placed in the picture as shown (want %s): %s", want, page)
 	}
 }
