@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"testing"
@@ -100,14 +101,8 @@ func TestReadLimited(t *testing.T) {
 // saw it, with the turn a viewer must give it in EXIF, decodes turned.
 func TestDecodeAppliesEXIFOrientation(t *testing.T) {
 	img := image.NewGray(image.Rect(0, 0, 64, 48))
-	for i := range img.Pix {
-		img.Pix[i] = 255
-	}
-	for y := 0; y < 12; y++ {
-		for x := 0; x < 12; x++ {
-			img.Pix[y*img.Stride+x] = 0 // a dark top left corner
-		}
-	}
+	draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)
+	draw.Draw(img, image.Rect(0, 0, 12, 12), image.Black, image.Point{}, draw.Src) // a dark top left corner
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
 		t.Fatal(err)
