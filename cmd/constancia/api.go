@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"sort"
 	"strconv"
@@ -174,15 +175,27 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// readUpload reads the multipart file field within the size cap.
+// readUpload reads the multipart file field within the size cap: the
+// first non-empty one (the buyer's page has two, the camera's and the
+// gallery's, and a form without JavaScript posts both).
 func (s *server) readUpload(c *gin.Context) ([]byte, error) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUpload+64<<10)
-	fh, err := c.FormFile("file")
+	form, err := c.MultipartForm()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, constancia.Errorf(constancia.ETOOLARGE, "the photo is larger than %d MB", s.cfg.MaxUpload>>20)
 		}
+		return nil, constancia.Errorf(constancia.EINVALID, "send the voucher image as the multipart field 'file'")
+	}
+	var fh *multipart.FileHeader
+	for _, f := range form.File["file"] {
+		if f.Size > 0 {
+			fh = f
+			break
+		}
+	}
+	if fh == nil {
 		return nil, constancia.Errorf(constancia.EINVALID, "send the voucher image as the multipart field 'file'")
 	}
 	if fh.Size > s.cfg.MaxUpload {

@@ -122,12 +122,19 @@ func TestUploadPageInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(uploadURL), chromedp.WaitReady(`#f`)); err != nil {
 		t.Fatal(err)
 	}
-	// Choose the file as the phone's picker would, then press Enviar.
+	// Enviar with no photo chosen asks for one and sends nothing.
+	asked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){
+		document.getElementById("f").requestSubmit(); return !document.getElementById("none").hidden;
+	})()`))
+	if err != nil || !asked {
+		t.Fatalf("Enviar with no photo: asked for one %v (%v)", asked, err)
+	}
+	// Choose a screenshot in the gallery's picker, then press Enviar.
 	inject := `(function(){
 		var s=atob("` + base64.StdEncoding.EncodeToString(buf.Bytes()) + `"), u=new Uint8Array(s.length);
 		for (var i=0;i<s.length;i++) u[i]=s.charCodeAt(i);
 		var dt=new DataTransfer(); dt.items.add(new File([u],"foto.png",{type:"image/png"}));
-		var f=document.getElementById("f"); f.querySelector("input[type=file]").files=dt.files;
+		var f=document.getElementById("f"); document.getElementById("gallery").files=dt.files;
 		f.requestSubmit(); return true;
 	})()`
 	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inject)); err != nil || !ok {

@@ -336,6 +336,25 @@ func TestServeBadInput(t *testing.T) {
 	if st, b, _ := call(t, "POST", ts.URL+link, mp, map[string]string{"Content-Type": ct}); st != 415 || !strings.Contains(string(b), "no es una foto") {
 		t.Fatalf("buyer text upload: %d", st)
 	}
+	// The buyer's page has two pickers (camera, gallery) named "file";
+	// without JavaScript the form posts the unused one empty, first.
+	twoPickers := func(second []byte) (io.Reader, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.CreateFormFile("file", "")
+		fw, _ := w.CreateFormFile("file", "captura.png")
+		fw.Write(second)
+		w.Close()
+		return &buf, w.FormDataContentType()
+	}
+	mp, ct = twoPickers([]byte("not an image"))
+	if st, b, _ := call(t, "POST", ts.URL+link, mp, map[string]string{"Content-Type": ct}); st != 415 || !strings.Contains(string(b), "no es una foto") {
+		t.Fatalf("gallery picker's file after an empty camera picker: %d, want the file read", st)
+	}
+	mp, ct = twoPickers(nil)
+	if st, b, _ := call(t, "POST", ts.URL+link, mp, map[string]string{"Content-Type": ct}); st != 400 || !strings.Contains(string(b), "Elige una foto") {
+		t.Fatalf("both pickers empty: %d", st)
+	}
 	// Queue full: the one slot is taken.
 	s.slots <- struct{}{}
 	mp, ct = multipartFile(t, "v.jpg", mustJPEG(t), nil)
