@@ -489,3 +489,20 @@ func TestReadTurned(t *testing.T) {
 func centre(r image.Rectangle) (float64, float64) {
 	return float64(r.Min.X+r.Max.X) / 2, float64(r.Min.Y+r.Max.Y) / 2
 }
+
+// TestReadFarAskew: a voucher photographed 25–40° askew, beyond the ±15°
+// most photos need, is turned straight and read.
+func TestReadFarAskew(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for i, deg := range []float64{32, -38} {
+		v, img := renderScreenshot(t, 97, i, []string{"thermal", "app"}[i])
+		askew := imaging.Rotate(img, deg, color.NRGBA{128, 122, 112, 255}) // on a grey table
+		r := readEncoded(t, e, askew, imaging.JPEG)
+		if r.Fields.CIP != v.CIP || r.Fields.Amount() != v.Amount || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || math.Abs(r.Prep.Angle+deg) > 1.5 {
+			t.Errorf("%s %v° askew: CIP %s, amount %s, paid %v, turned %.1f°; want %s, %s, %v, %v°", v.Template, deg, r.Fields.CIP, r.Fields.Amount(), r.Fields.PaidAt, r.Prep.Angle, v.CIP, v.Amount, v.PaidAtTime(), -deg)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ocr
 import (
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"strings"
 	"testing"
@@ -314,6 +315,26 @@ func TestEstimateSkew(t *testing.T) {
 	got := estimateSkew(pts)
 	if got < 5.5 || got > 6.5 {
 		t.Fatalf("estimateSkew = %.2f°, want about 6°", got)
+	}
+}
+
+// TestEstimateWideSkew: a page of glyphs photographed 20–44° askew, beyond
+// the ±16° most photos need, is turned straight; a straight page is not
+// turned by the wide search.
+func TestEstimateWideSkew(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 700, 900))
+	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	for row := 0; row < 24; row++ {
+		y := 40 + row*34
+		for x := 40; x+10 < 660-(row*37)%200; x += 16 {
+			draw.Draw(g, image.Rect(x, y, x+10, y+14), image.Black, image.Point{}, draw.Src)
+		}
+	}
+	for _, deg := range []float64{0, 3, 20, -27, 33, -38, 44} {
+		m, _ := textMarks(rotate(g, deg, 255))
+		if got := estimateSkew(m.pts); math.Abs(got+deg) > 0.5 {
+			t.Errorf("rotated %v°: skew %.2f, want %v", deg, got, -deg)
+		}
 	}
 }
 

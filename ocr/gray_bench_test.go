@@ -110,3 +110,19 @@ func rotateRef(g *image.Gray, deg float64, bg uint8) *image.Gray {
 	}
 	return out
 }
+
+// BenchmarkEstimateSkew: the baseline direction of 4 800 glyphs (60 lines
+// of 80) searched over ±45°.
+func BenchmarkEstimateSkew(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var pts [][2]float64
+	for l := 0; l < 60; l++ {
+		for k := 0; k < 80; k++ {
+			x := r.Float64() * 600
+			pts = append(pts, [2]float64{x, 20 + float64(l)*14 + x*0.05})
+		}
+	}
+	for b.Loop() {
+		estimateSkew(pts)
+	}
+}

@@ -300,6 +300,13 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		p.Lightened = true
 	}
 	glyph := marks.glyphHeight * af // at the working (pre-scaled) resolution
+	if math.Abs(p.Angle) > 16 {
+		// Glyphs turned that far have boxes much taller than themselves:
+		// measure them again on the page turned straight.
+		if m, f := textMarks(rotate(g, p.Angle, 255)); m.glyphHeight > 0 {
+			glyph = m.glyphHeight * f
+		}
+	}
 	scale := 1.0
 	if glyph >= 3 {
 		scale = cfg.TargetGlyph / glyph
@@ -842,13 +849,23 @@ func textMarks(g *image.Gray) (marks, float64) {
 
 // estimateSkew returns the rotation (degrees, counter-clockwise) that makes
 // glyph baselines horizontal: the angle maximising the sharpness of their
-// projection profile, searched over ±16°.
+// projection profile, searched over ±16°, and beyond it up to ±45° (a
+// photo held further askew) where the profile is wideSkewGain times
+// sharper than anywhere within.
 func estimateSkew(pts [][2]float64) float64 {
-	score := func(deg float64) float64 { return skewScore(pts, deg) }
+	score := newSkewProfile(pts).score
 	best, bestS := 0.0, -1.0
 	for d := -16.0; d <= 16; d += 1 {
 		if s := score(d); s > bestS {
 			best, bestS = d, s
+		}
+	}
+	near := bestS
+	for d := 17.0; d <= 45; d += 1 {
+		for _, a := range [2]float64{d, -d} {
+			if s := score(a); s > wideSkewGain*near && s > bestS {
+				best, bestS = a, s
+			}
 		}
 	}
 	c := best
@@ -860,22 +877,42 @@ func estimateSkew(pts [][2]float64) float64 {
 	return best
 }
 
-// skewScore is the sharpness of the points' row profile after rotating
-// them by deg counter-clockwise: the sum of squared 2-pixel bin counts.
-func skewScore(pts [][2]float64, deg float64) float64 {
+// skewProfile scores baseline directions of a set of points.
+type skewProfile struct {
+	pts  [][2]float64
+	hist []int32 // 2-pixel bins of rotated heights, reused
+	off  int     // bin of height 0
+}
+
+func newSkewProfile(pts [][2]float64) *skewProfile {
+	r := 0.0 // no rotation takes a point further from the origin than |x|+|y|
+	for _, p := range pts {
+		r = max(r, math.Abs(p[0])+math.Abs(p[1]))
+	}
+	n := int(r/2) + 2
+	return &skewProfile{pts: pts, hist: make([]int32, 2*n+1), off: n}
+}
+
+// score is the sharpness of the points' row profile after rotating them
+// by deg counter-clockwise: the sum of squared 2-pixel bin counts.
+func (sp *skewProfile) score(deg float64) float64 {
 	th := deg * math.Pi / 180
 	c, s := math.Cos(th), math.Sin(th)
-	hist := map[int]int{}
-	for _, p := range pts {
+	clear(sp.hist)
+	for _, p := range sp.pts {
 		y := -s*p[0] + c*p[1]
-		hist[int(math.Floor(y/2))]++
+		sp.hist[int(math.Floor(y/2))+sp.off]++
 	}
 	var sum float64
-	for _, v := range hist {
-		sum += float64(v * v)
+	for _, v := range sp.hist {
+		sum += float64(v) * float64(v)
 	}
 	return sum
 }
+
+// wideSkewGain: how much sharper than the best within ±16° the baseline
+// profile must be at a wider angle to be taken.
+const wideSkewGain = 1.3
 
 // minSkewProminence: a best angle scoring less than this many times the
 // mean over ±16° is no clear baseline direction.
@@ -885,8 +922,9 @@ const minSkewProminence = 1.4
 // their mean.
 func skewProminence(pts [][2]float64) float64 {
 	best, sum := 0.0, 0.0
+	sp := newSkewProfile(pts)
 	for d := -16.0; d <= 16; d++ {
-		v := skewScore(pts, d)
+		v := sp.score(d)
 		sum += v
 		best = max(best, v)
 	}
