@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -503,6 +504,43 @@ func TestReadFarAskew(t *testing.T) {
 		r := readEncoded(t, e, askew, imaging.JPEG)
 		if r.Fields.CIP != v.CIP || r.Fields.Amount() != v.Amount || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || math.Abs(r.Prep.Angle+deg) > 1.5 {
 			t.Errorf("%s %v° askew: CIP %s, amount %s, paid %v, turned %.1f°; want %s, %s, %v, %v°", v.Template, deg, r.Fields.CIP, r.Fields.Amount(), r.Fields.PaidAt, r.Prep.Angle, v.CIP, v.Amount, v.PaidAtTime(), -deg)
+		}
+	}
+}
+
+// TestReadDimPhoto: a photo taken in poor light (dark paper, darker ink)
+// is read as dark on light, not as a dark theme's negative, and the buyer
+// is told it is too dark; the same photo in good light is not.
+func TestReadDimPhoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	v := synth.Random(101, 0)
+	v.Template = "thermal"
+	data, err := synth.Render(&v, synth.Options{Seed: 101, Photo: true, Format: "png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imaging.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dim := imaging.AdjustFunc(img, func(c color.NRGBA) color.NRGBA {
+		dim := func(v uint8) uint8 { return uint8(int(v) * 3 / 10) }
+		return color.NRGBA{dim(c.R), dim(c.G), dim(c.B), c.A}
+	})
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+		dark bool
+	}{{"good light", img, false}, {"poor light", dim, true}} {
+		r := readEncoded(t, e, tc.img, imaging.JPEG)
+		if r.Fields.CIP != v.CIP || r.Fields.Amount() != v.Amount || !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Prep.Inverted != 0 {
+			t.Errorf("%s: CIP %s, amount %s, paid %v, %d inverted; want %s, %s, %v, none", tc.name, r.Fields.CIP, r.Fields.Amount(), r.Fields.PaidAt, r.Prep.Inverted, v.CIP, v.Amount, v.PaidAtTime())
+		}
+		if got := slices.Contains(r.Quality, ocr.QualityTooDark); got != tc.dark {
+			t.Errorf("%s: quality %v, too_dark %v; want %v", tc.name, r.Quality, got, tc.dark)
 		}
 	}
 }

@@ -16,7 +16,7 @@ type Prepared struct {
 	Angle       float64         // rotation applied, degrees counter-clockwise
 	Scale       float64         // factor from the upload's pixels to Image's
 	GlyphPx     float64         // median glyph height in the upload, pixels
-	Brightness  float64         // mean brightness of the document, 0–255
+	Brightness  float64         // the document's median level as captured (a dark theme's negative), before flattening, 0–255
 	Sharpness   float64         // mean gradient energy of text edges at reading scale
 	NoDocument  bool            // no text-like marks were found
 	RunTogether bool            // most text marks are whole words, their letters touching
@@ -278,9 +278,11 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 			p.Inverted++
 		}
 		p.Inverted += invertPanels(g)
+	}
+	p.Brightness = medianLevel(g)
+	if !cfg.NoNormalize {
 		g = flatten(g, cfg)
 	}
-	p.Brightness = meanOf(g)
 	clearBorder(g)
 
 	// 3. Skew and glyph size, measured on text marks at analysis scale.
@@ -934,14 +936,6 @@ func skewProminence(pts [][2]float64) float64 {
 	return best / (sum / 33)
 }
 
-func meanOf(g *image.Gray) float64 {
-	var s int
-	for _, v := range g.Pix {
-		s += int(v)
-	}
-	return float64(s) / float64(max(1, len(g.Pix)))
-}
-
 // sharpness is the mean squared horizontal+vertical gradient over pixels
 // that sit on an edge, a blur measure that does not depend on ink coverage.
 func sharpness(g *image.Gray) float64 {
@@ -1100,18 +1094,50 @@ func invertBands(g, s *image.Gray, f int, lo, hi uint8, marks int) int {
 	return n
 }
 
-// darkPage reports whether most of g is dark: a screen in a dark theme,
-// light text on a dark page. Paper, even in a dim photo, is the lighter
-// part of its picture once cropped.
+// darkPage reports whether most of g is dark with lighter marks on it: a
+// screen in a dark theme, light text on a dark page. Paper, even in a dim
+// photo, is the lighter part of its picture once cropped; and paper
+// photographed in poor light, though dark, carries darker ink, not
+// lighter text.
 func darkPage(g *image.Gray) bool {
 	hist := grayHist(g, g.Rect)
-	n, half := 0, g.Rect.Dx()*g.Rect.Dy()/2
+	med := histMedian(&hist)
+	if med >= 90 {
+		return false
+	}
+	// Marks are what stands well apart from the page: lighter text on a
+	// dark theme, darker ink on dim paper.
+	lighter, darker := 0, 0
 	for v, c := range hist {
-		if n += c; n > half {
-			return v < 90
+		switch {
+		case v > med+50:
+			lighter += c
+		case v < med/2:
+			darker += c
 		}
 	}
-	return false
+	return lighter > darker
+}
+
+// medianLevel is the median of g's levels.
+func medianLevel(g *image.Gray) float64 {
+	hist := grayHist(g, g.Rect)
+	return float64(histMedian(&hist))
+}
+
+// histMedian is the median level of a histogram.
+func histMedian(hist *[256]int) int {
+	total := 0
+	for _, c := range hist {
+		total += c
+	}
+	n := 0
+	for v, c := range hist {
+		if n += c; n > total/2 {
+			return v
+		}
+	}
+	return 0
 }
 
 // grayHist counts the levels of g within r.
