@@ -197,9 +197,10 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	}
 	// A page that reads as almost no words may be sideways or upside down
 	// (a photo whose file lost its orientation, as messaging apps strip
-	// it): every later pass reads it the way it reads upright.
+	// it): every later pass reads it the way it reads upright. A picture
+	// without text-like marks (no document) has none to turn.
 	first := pageRead{prep: prep, words: words}
-	if first.weigh(); first.sure < turnBelow {
+	if first.weigh(); first.sure < turnBelow && !prep.NoDocument {
 		if r := turnUpright(c, img, pc, first); r.turn != 0 {
 			pc.Turn, prep, words = r.turn, r.prep, r.words
 		}
