@@ -332,6 +332,7 @@ func (s *server) receiptPage(c *gin.Context) {
 	hold := map[bool]map[string]string{false: {"A": "hold", "L": "hold"}, true: {"A": "release", "L": "release"}}[r.Held]
 	s.render(c, http.StatusOK, "receipt", map[string]any{"R": r, "Boxes": boxes, "Fields": fields, "Candidates": d.Candidates, "Order": order,
 		"Earlier": earlier, "Audit": audit, "ClaimedBy": claimedBy,
+		"Rotate": (4 - r.Turn%4) % 4 * 90, // shown upright, as the reader turned it (the rotate button's clockwise degrees)
 		"Simple": []map[string]string{{"A": "new_photo", "L": "new_photo"}, {"A": "escalate", "L": "escalate"}, hold}})
 }
 

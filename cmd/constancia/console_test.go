@@ -261,4 +261,24 @@ func TestConsoleBoxesOnOrientedPhoto(t *testing.T) {
 	if !strings.Contains(page, want) {
 		t.Fatalf("the CIP's box is not placed in the picture as shown (want %s): %s", want, page)
 	}
+	if !strings.Contains(page, "a= 0 ,") {
+		t.Errorf("a photo shown upright by its EXIF is turned again on the page")
+	}
+	// The same pixels without the tag (a messaging app stripped it): the
+	// reader turned them three quarters counter-clockwise (a quarter
+	// clockwise) to read them, and the page shows them turned so.
+	res, err = s.verifyVoucher(context.Background(), "", "default", "", raw.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err = s.screener.keeper.Index.Get(res.ReceiptID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fields["cip"] != v.CIP || rec.Turn != 3 || rec.Width != h || rec.Height != w {
+		t.Fatalf("sideways without EXIF: CIP %s, turn %d, %d×%d; want %s, 3, %d×%d", res.Fields["cip"], rec.Turn, rec.Width, rec.Height, v.CIP, h, w)
+	}
+	if _, page, _ = ana.get("/console/receipts/" + rec.ID); !strings.Contains(page, "a= 90 ,") {
+		t.Errorf("the sideways voucher is not shown turned upright")
+	}
 }
