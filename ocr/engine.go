@@ -268,14 +268,17 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 // reads at least turnWins sure words and more than twice as many, plus a
 // few, as upright; failing that (a blurred page reads few sure words any
 // way up), the way whose words weigh turnMassRatio times as much as any
-// other's. Measured on the dev corpus turned by 90°, 180° and 270°: a
-// voucher read the right way up has 16–50 sure words, read any other way
-// 0–3; upright, only 5 of the 220 (unreadable photos) have fewer than 8,
-// and on each their upright words weigh 1.1–4 times any turn's.
+// other's, if they weigh at least turnMassMin. Measured on the dev corpus
+// turned by 90°, 180° and 270°: a voucher read the right way up has 16–50
+// sure words, read any other way 0–3; upright, only 5 of the 220
+// (unreadable photos) have fewer than 8, and on each their upright words
+// weigh 1.1–4 times any turn's (4.8–15, where the turned unreadable ones
+// that are taken weigh 13–15).
 const (
 	turnBelow     = 8
 	turnWins      = 8
 	turnMassRatio = 1.5
+	turnMassMin   = 3 // words' worth of confidence: a picture that reads a stray word one way is not turned for it
 )
 
 // pageRead is one reading of an upload turned upright by turn.
@@ -338,7 +341,7 @@ func turnUpright(c *gosseract.Client, img image.Image, cfg PrepConfig, first pag
 			next = i
 		}
 	}
-	if best != 0 && reads[best].mass >= turnMassRatio*reads[next].mass {
+	if best != 0 && reads[best].mass >= turnMassMin && reads[best].mass >= turnMassRatio*reads[next].mass {
 		return reads[best]
 	}
 	return first
