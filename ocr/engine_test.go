@@ -544,3 +544,29 @@ func TestReadDimPhoto(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBoldTime: the app template's bold "18:00" and "18:24" read as
+// "13:00" and "13:24" on the whole page (0.76–0.78); the time's own line
+// reads them right, surely, and is taken.
+func TestReadBoldTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	for _, m := range []int{0, 24} {
+		v := synth.Random(21, 1)
+		v.Template = "app"
+		v.SetPaidAt(time.Date(2026, 11, 22, 18, m, 0, 0, ocr.Lima))
+		data, err := synth.Render(&v, synth.Options{Seed: 21, Format: "png"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Read(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Confidence["paid_at"] < 0.9 {
+			t.Errorf("paid %v read as %v at %.2f", v.PaidAtTime(), r.Fields.PaidAt, r.Confidence["paid_at"])
+		}
+	}
+}

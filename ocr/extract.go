@@ -69,7 +69,7 @@ type Result struct {
 	Elapsed time.Duration
 
 	orphans map[string]image.Rectangle // key field not read → the box of its label, found without a value
-	basis   map[string]float64         // cip, operation: the share of the confidence that is how the value was found (its pairing), not how it was read
+	basis   map[string]float64         // cip, operation, paid_at: the share of the confidence that is how the value was found (its pairing), not how it was read
 }
 
 // Aside is one value printed besides the fields, as read.
@@ -947,6 +947,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			res.Fields.TimeShown = "minute"
 		}
 		res.Confidence["paid_at"] = c
+		res.basis["paid_at"] = c / max(v.conf, 1e-6)
 		res.Boxes["paid_at"] = v.box
 		if v.hasWeekday {
 			// As sure as the weaker of the two readings: the phrase is
@@ -964,6 +965,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			if v.kind == kDate && v.hasTime && v.pair == nil {
 				res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
 				res.Confidence["paid_at"] = v.conf * 0.5
+				res.basis["paid_at"] = 0.5
 				res.Boxes["paid_at"] = v.box
 				break
 			}

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -64,16 +65,42 @@ func startServe(t testing.TB, dataDir string, extra ...string) (string, func()) 
 	return "", nil
 }
 
+// checkEngine reads the service tests' vouchers before they are sent.
+var checkEngine = sync.OnceValues(func() (*ocr.Engine, error) {
+	return ocr.NewEngine(ocr.Config{Workers: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+})
+
 // appOrder renders an app-screen voucher paid a minute ago (a PNG) and
 // opens order id for it, returning the image and the order's upload link.
+// The clock picks the time's digits, and the reader still misreads some
+// in the app template's bold face (a "18" as "13": about 3 % of times of
+// day, all of 18:00–18:59 in some date styles; docs/measurements.md).
+// These tests are of the service, not of reading, so a voucher whose time
+// the reader gets wrong is drawn again from another seed (another style).
 func appOrder(t *testing.T, base, id string, seed uint64) (synth.Voucher, []byte, string) {
 	t.Helper()
-	v := synth.Random(seed, 1)
-	v.Template = "app"
-	v.SetPaidAt(time.Now().Add(-time.Minute))
-	img, err := synth.Render(&v, synth.Options{Seed: seed, Format: "png"})
+	e, err := checkEngine()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var v synth.Voucher
+	var img []byte
+	for try := uint64(0); try < 4; try++ {
+		s := seed + 1000*try
+		v = synth.Random(s, 1)
+		v.Template = "app"
+		v.SetPaidAt(time.Now().Add(-time.Minute))
+		if img, err = synth.Render(&v, synth.Options{Seed: s, Format: "png"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Read(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields.PaidAt.Equal(v.PaidAtTime()) {
+			break
+		}
+		t.Logf("voucher %s paid %s read as %v; drawn again in another style", id, v.PaidAt, r.Fields.PaidAt)
 	}
 	body := `{"order_id":"` + id + `","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
 	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
