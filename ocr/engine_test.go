@@ -301,21 +301,44 @@ func benchFiles(b *testing.B) []string {
 	return out
 }
 
-// renderScreenshot draws voucher i of seed in template tmpl as a PNG
-// screenshot and decodes it, for tests that alter its pixels.
-func renderScreenshot(t *testing.T, seed uint64, i int, tmpl string) (synth.Voucher, image.Image) {
+// renderVoucher draws voucher i of seed in template tmpl, captured per opt.
+func renderVoucher(t *testing.T, seed uint64, i int, tmpl string, opt synth.Options) (synth.Voucher, []byte) {
 	t.Helper()
 	v := synth.Random(seed, i)
 	v.Template = tmpl
-	data, err := synth.Render(&v, synth.Options{Seed: seed + uint64(i), Format: "png"})
+	data, err := synth.Render(&v, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, data
+}
+
+// decodeImage decodes an encoded image, for tests that alter its pixels.
+func decodeImage(t *testing.T, data []byte) image.Image {
+	t.Helper()
 	img, err := imaging.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v, img
+	return img
+}
+
+// readData reads an encoded upload.
+func readData(t *testing.T, e *ocr.Engine, data []byte) *ocr.Result {
+	t.Helper()
+	r, err := e.Read(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// renderScreenshot draws voucher i of seed in template tmpl as a PNG
+// screenshot and decodes it, for tests that alter its pixels.
+func renderScreenshot(t *testing.T, seed uint64, i int, tmpl string) (synth.Voucher, image.Image) {
+	t.Helper()
+	v, data := renderVoucher(t, seed, i, tmpl, synth.Options{Seed: seed + uint64(i), Format: "png"})
+	return v, decodeImage(t, data)
 }
 
 // readEncoded encodes img in format and reads it.
@@ -403,16 +426,8 @@ func TestReadHeaderPhoto(t *testing.T) {
 	}
 	e := MustOpenEngine(t, 1)
 	for i := 0; i < 4; i++ {
-		v := synth.Random(67, i)
-		v.Template = "header"
-		data, err := synth.Render(&v, synth.Options{Seed: uint64(67 + i), Photo: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Read(context.Background(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v, data := renderVoucher(t, 67, i, "header", synth.Options{Seed: uint64(67 + i), Photo: true})
+		r := readData(t, e, data)
 		if r.Fields.Amount() != v.Amount || r.Fields.Currency != v.Currency || r.Fields.CIP != v.CIP || r.Prep.Panels+r.Prep.Inverted == 0 {
 			t.Fatalf("voucher %d: amount %s %s, CIP %s, %d panels beside the crop, %d inverted in it; want %s %s, %s", i, r.Fields.Amount(), r.Fields.Currency, r.Fields.CIP, r.Prep.Panels, r.Prep.Inverted, v.Amount, v.Currency, v.CIP)
 		}
@@ -427,16 +442,8 @@ func TestReadDarkHeader(t *testing.T) {
 	}
 	e := MustOpenEngine(t, 1)
 	for i := 0; i < 4; i++ {
-		v := synth.Random(61, i)
-		v.Template = "header"
-		data, err := synth.Render(&v, synth.Options{Seed: uint64(61 + i), Format: []string{"png", "jpg"}[i%2]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.Read(context.Background(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v, data := renderVoucher(t, 61, i, "header", synth.Options{Seed: uint64(61 + i), Format: []string{"png", "jpg"}[i%2]})
+		r := readData(t, e, data)
 		if r.Fields.Amount() != v.Amount || r.Fields.Currency != v.Currency || r.Fields.CIP != v.CIP || r.Prep.Inverted == 0 {
 			t.Fatalf("voucher %d: amount %s %s, CIP %s, %d panels inverted; want %s %s, %s", i, r.Fields.Amount(), r.Fields.Currency, r.Fields.CIP, r.Prep.Inverted, v.Amount, v.Currency, v.CIP)
 		}
@@ -452,16 +459,8 @@ func TestReadTurned(t *testing.T) {
 	}
 	e := MustOpenEngine(t, 1)
 	for i, tmpl := range []string{"thermal", "app"} {
-		v := synth.Random(83, i)
-		v.Template = tmpl
-		data, err := synth.Render(&v, synth.Options{Seed: uint64(83 + i), Photo: i == 0, Format: "png"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imaging.Decode(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
+		v, data := renderVoucher(t, 83, i, tmpl, synth.Options{Seed: uint64(83 + i), Photo: i == 0, Format: "png"})
+		img := decodeImage(t, data)
 		up := readEncoded(t, e, img, imaging.PNG)
 		upBox, ok := up.Boxes["cip"]
 		if !ok || up.Fields.CIP != v.CIP || up.Prep.Turn != 0 {
@@ -516,16 +515,8 @@ func TestReadDimPhoto(t *testing.T) {
 		t.Skip("OCR integration test")
 	}
 	e := MustOpenEngine(t, 1)
-	v := synth.Random(101, 0)
-	v.Template = "thermal"
-	data, err := synth.Render(&v, synth.Options{Seed: 101, Photo: true, Format: "png"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imaging.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, data := renderVoucher(t, 101, 0, "thermal", synth.Options{Seed: 101, Photo: true, Format: "png"})
+	img := decodeImage(t, data)
 	dim := imaging.AdjustFunc(img, func(c color.NRGBA) color.NRGBA {
 		dim := func(v uint8) uint8 { return uint8(int(v) * 3 / 10) }
 		return color.NRGBA{dim(c.R), dim(c.G), dim(c.B), c.A}
@@ -561,10 +552,7 @@ func TestReadBoldTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := e.Read(context.Background(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := readData(t, e, data)
 		if !r.Fields.PaidAt.Equal(v.PaidAtTime()) || r.Confidence["paid_at"] < 0.9 {
 			t.Errorf("paid %v read as %v at %.2f", v.PaidAtTime(), r.Fields.PaidAt, r.Confidence["paid_at"])
 		}
