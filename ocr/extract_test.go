@@ -232,6 +232,12 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "EFECTIVO PEN 200.00"}},
 			[]cell{{0, "VUELTO PEN 50.10"}},
 		), want{"12345678", "445566", "149.90", "PEN", "2026-11-21T18:42:07-05:00"}},
+		{"the operation's date beats another date's plain Fecha label", layout(
+			[]cell{{0, "Fecha de registro"}, {24, "20/11/2026 10:00"}},
+			[]cell{{0, "Fecha de la operación"}, {24, "21/11/2026 18:42"}},
+			[]cell{{0, "ID de operación"}, {24, "99887766"}},
+			[]cell{{0, "CIP"}, {24, "12345678"}},
+		), want{"12345678", "99887766", "", "", "2026-11-21T18:42:00-05:00"}},
 		{"a date without its year is not guessed (18:42 is no year)", layout(
 			[]cell{{0, "CIP"}, {20, "12345678"}},
 			[]cell{{0, "Fecha"}, {20, "21 nov 18:42"}},
