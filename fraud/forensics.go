@@ -31,6 +31,7 @@ type Traits struct {
 	BgNoise  float64 // mean absolute high-pass of background pixels
 	Contrast float64 // background minus ink luminance
 	Sharp    float64 // steepest edges (95th percentile gradient) over contrast
+	Stroke   float64 // vertical stroke width: mean horizontal ink run near the median, in the crop's pixels
 	ok       bool
 }
 
@@ -71,6 +72,24 @@ func measure(r Region) Traits {
 		return t
 	}
 	thr := (bg + dark) / 2
+	// Light print on a dark panel (an app header's amount in white) is no
+	// dark ink on paper: what is measured here would be of the panel.
+	// Its margin, the crop's outer ring, is then mostly dark.
+	dim, ring := 0, 0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if y > 1 && y < h-2 && x > 1 && x < w-2 {
+				continue
+			}
+			ring++
+			if lum[y*w+x] < thr {
+				dim++
+			}
+		}
+	}
+	if dim*2 > ring {
+		return t
+	}
 	// Ink: the darkest decile of ink pixels.
 	ink := work[:0]
 	for _, v := range lum {
@@ -130,6 +149,34 @@ func measure(r Region) Traits {
 		}
 	}
 	t.Height = bot - top
+	// Stroke: horizontal runs of ink across the glyph band; those near the
+	// median run cross vertical strokes (longer ones run along bars).
+	var runs []float64
+	for y := max(0, int(top)); y <= min(h-1, int(bot)); y++ {
+		run := 0
+		for x := 0; x <= w; x++ {
+			if x < w && lum[y*w+x] < thr {
+				run++
+				continue
+			}
+			if run > 0 {
+				runs = append(runs, float64(run))
+			}
+			run = 0
+		}
+	}
+	if len(runs) > 0 {
+		med := nth(runs, len(runs)/2)
+		var sum float64
+		var k int
+		for _, r := range runs {
+			if r >= med/2 && r <= med*1.5 {
+				sum += r
+				k++
+			}
+		}
+		t.Stroke = sum / float64(k)
+	}
 	// Background noise: pixels well clear of ink, against their 3×3 mean.
 	bgCut := thr + (bg-thr)*0.6
 	var ns float64
@@ -244,26 +291,38 @@ type ForensicsConfig struct {
 	// Darker ink than same-size digits: only ever suspicious_pixels, since
 	// bold values print darker (originals reach z −7.2).
 	InkZ float64
+	// Another size than the values printed in the same weight, on a flat
+	// capture (a screenshot): a value redrawn a little larger or smaller.
+	// Peers are digit words within SizeBand of its height and StrokeBand of
+	// its stroke width (logarithmic bands: a bold CIP printed larger than
+	// regular values by design is not compared with them); the field
+	// stands out at a robust z of SizeZ and a height ratio of SizeRatio.
+	SizeBand, StrokeBand, SizeZ, SizeRatio float64
 	// Weak is the fraction of each threshold at which a finding is
 	// reported as suspicious_pixels rather than edited.
 	Weak float64
 }
 
 // DefaultForensics: on the dev corpus's 160 originals the largest values
-// reached were sharp z 5.6 at ratio 1.25, blue 4.9, noise z 3.7, ink z −7.2;
-// each edited threshold sits above those (docs/measurements.md).
+// reached were sharp z 5.6 at ratio 1.25, blue 4.9, noise z 3.7, ink z −7.2,
+// and on its 86 flat captures size z 4.8 at 2.9 %; each edited threshold
+// sits above those (docs/measurements.md).
 var DefaultForensics = ForensicsConfig{
 	MinPeers: 3,
 	SharpZ:   4.5, SharpRatio: 1.30,
 	BlueDiff: 6, BlueMax: 40, DarkInk: 0.35,
 	NoiseZ: 5, NoiseRatio: 1.65,
-	InkZ: 9,
+	InkZ:     9,
+	SizeBand: 0.12, StrokeBand: 0.14, SizeZ: 7, SizeRatio: 1.04,
 	Weak: 0.8,
 }
 
 // Inspect measures the regions of one upload and returns a reason for each
-// field whose pixels stand out from the voucher's other words.
-func Inspect(regions []Region, cfg ForensicsConfig) []Reason {
+// field whose pixels stand out from the voucher's other words. flat says
+// the upload is a flat capture (a screenshot: neither turned nor skewed),
+// whose values of one style keep one size across the page; a photo's
+// perspective changes sizes, so sizes are compared on flat captures only.
+func Inspect(regions []Region, flat bool, cfg ForensicsConfig) []Reason {
 	if cfg.MinPeers == 0 {
 		cfg = DefaultForensics
 	}
@@ -276,7 +335,7 @@ func Inspect(regions []Region, cfg ForensicsConfig) []Reason {
 	}
 	var out []Reason
 	for _, f := range []string{"cip", "operation", "amount", "paid_at"} {
-		if r, found := inspectField(ok, f, cfg); found {
+		if r, found := inspectField(ok, f, flat, cfg); found {
 			out = append(out, r)
 		}
 	}
@@ -290,7 +349,7 @@ type score struct {
 	detail string
 }
 
-func inspectField(ts []Traits, field string, cfg ForensicsConfig) (Reason, bool) {
+func inspectField(ts []Traits, field string, flat bool, cfg ForensicsConfig) (Reason, bool) {
 	var own, peers []Traits
 	for _, t := range ts {
 		if t.Field == field {
@@ -341,6 +400,9 @@ func inspectField(ts []Traits, field string, cfg ForensicsConfig) (Reason, bool)
 					detail: fmt.Sprintf("its ink is darker than digits of its size (%+.2f of the paper, z %.1f)", d, z)})
 			}
 		}
+		if flat && field != "paid_at" {
+			consider(sizeScore(t, peers, cfg))
+		}
 	}
 	if best == nil {
 		return Reason{}, false
@@ -350,6 +412,39 @@ func inspectField(ts []Traits, field string, cfg ForensicsConfig) (Reason, bool)
 		code = FlagEdited
 	}
 	return Reason{Code: code, Layer: "pixels", Field: field, Detail: field + ": " + best.detail}, true
+}
+
+// sizeScore compares the height of t, a value's word, with the digit
+// words printed in its weight and about its size. A payment time is not
+// compared: a template may set a time apart from its date in another size.
+func sizeScore(t Traits, peers []Traits, cfg ForensicsConfig) score {
+	if countDigits(t.Text) < 3 || t.Stroke <= 0 {
+		return score{}
+	}
+	var style []Traits
+	for _, p := range peers {
+		if countDigits(p.Text) >= 3 && p.Stroke > 0 &&
+			math.Abs(math.Log(p.Height/t.Height)) < cfg.SizeBand && math.Abs(math.Log(p.Stroke/t.Stroke)) < cfg.StrokeBand {
+			style = append(style, p)
+		}
+	}
+	if len(style) < cfg.MinPeers {
+		return score{}
+	}
+	z, d, ok := robustZ(t.Height, style, func(p Traits) float64 { return p.Height }, true, 0.006)
+	if !ok {
+		return score{}
+	}
+	z, r := math.Abs(z), math.Exp(math.Abs(d))
+	what := "taller"
+	if d < 0 {
+		what = "shorter"
+	}
+	return score{
+		strong: z >= cfg.SizeZ && r >= cfg.SizeRatio,
+		weak:   z >= cfg.SizeZ*cfg.Weak && r >= 1+(cfg.SizeRatio-1)*cfg.Weak,
+		detail: fmt.Sprintf("its digits are %.1f %% %s than the %d other values printed in its weight (z %.1f)", (r-1)*100, what, len(style), z),
+	}
 }
 
 // robustZ compares x with the peers' values: (x − median) / max(1.4826·MAD,

@@ -18,19 +18,21 @@ import (
 // ink is how a word was put on the page.
 type ink struct {
 	c     color.RGBA
-	blur  int     // box-blur radius: a photo's softness
-	noise float64 // paper noise amplitude
+	blur  int        // box-blur radius: a photo's softness
+	noise float64    // paper noise amplitude
+	paper color.RGBA // what it is printed on (zero: paper)
 }
 
 var (
 	photoInk = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 6}
-	pasted   = ink{c: color.RGBA{40, 40, 40, 255}, blur: 0, noise: 6}    // drawn onto the photo's pixels: crisp
-	blueInk  = ink{c: color.RGBA{32, 42, 62, 255}, blur: 1, noise: 6}    // an editor's blue-black (#202a3e)
-	brandInk = ink{c: color.RGBA{20, 70, 210, 255}, blur: 1, noise: 6}   // a value the design prints in blue
-	cleanBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0}    // a flat patch over noisy paper
-	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}   // a patch from a noisier picture
-	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6} // faded thermal print
-	blackInk = ink{c: color.RGBA{0, 0, 0, 255}, blur: 1, noise: 6}       // fresh black over faded print
+	pasted   = ink{c: color.RGBA{40, 40, 40, 255}, blur: 0, noise: 6}                      // drawn onto the photo's pixels: crisp
+	blueInk  = ink{c: color.RGBA{32, 42, 62, 255}, blur: 1, noise: 6}                      // an editor's blue-black (#202a3e)
+	brandInk = ink{c: color.RGBA{20, 70, 210, 255}, blur: 1, noise: 6}                     // a value the design prints in blue
+	cleanBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0}                      // a flat patch over noisy paper
+	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}                     // a patch from a noisier picture
+	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6}                   // faded thermal print
+	blackInk = ink{c: color.RGBA{0, 0, 0, 255}, blur: 1, noise: 6}                         // fresh black over faded print
+	onPanel  = ink{c: color.RGBA{255, 255, 255, 255}, paper: color.RGBA{20, 60, 160, 255}} // white on an app's blue header
 	mono     = mustFace()
 )
 
@@ -43,11 +45,18 @@ func mustFace() font.Face {
 }
 
 // word renders text as a photographed word crop with a margin of paper.
-func word(r *rand.Rand, text string, k ink) image.Image {
-	w := font.MeasureString(mono, text).Ceil() + 16
+func word(r *rand.Rand, text string, k ink) image.Image { return wordIn(r, text, k, mono) }
+
+// wordIn renders text in face fc as word does.
+func wordIn(r *rand.Rand, text string, k ink, fc font.Face) image.Image {
+	w := font.MeasureString(fc, text).Ceil() + 16
 	img := image.NewRGBA(image.Rect(0, 0, w, 40))
-	draw.Draw(img, img.Rect, image.NewUniform(color.RGBA{235, 232, 225, 255}), image.Point{}, draw.Src)
-	d := &font.Drawer{Dst: img, Src: image.NewUniform(k.c), Face: mono, Dot: fixed.P(8, 30)}
+	paper := color.RGBA{235, 232, 225, 255}
+	if k.paper.A != 0 {
+		paper = k.paper
+	}
+	draw.Draw(img, img.Rect, image.NewUniform(paper), image.Point{}, draw.Src)
+	d := &font.Drawer{Dst: img, Src: image.NewUniform(k.c), Face: fc, Dot: fixed.P(8, 30)}
 	d.DrawString(text)
 	out := image.NewRGBA(img.Rect)
 	for y := 0; y < 40; y++ {
@@ -108,7 +117,7 @@ func TestInspect(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for seed := uint64(1); seed <= 3; seed++ {
-				rs := fraud.Inspect(voucher(seed, tc.peers, tc.amount), fraud.DefaultForensics)
+				rs := fraud.Inspect(voucher(seed, tc.peers, tc.amount), false, fraud.DefaultForensics)
 				var got *fraud.Reason
 				for i := range rs {
 					if rs[i].Field != "amount" {
@@ -129,6 +138,74 @@ func TestInspect(t *testing.T) {
 	}
 }
 
+func TestInspectLightOnDark(t *testing.T) {
+	bold, err := assets.Face("DejaVuSansMono-Bold.ttf", 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		// The amount in bold white on an app's blue header, cropped close
+		// (the print fills much of its box) and crisper than the photo's
+		// other words: light print on a panel is not ink on paper, so it
+		// is not measured against them.
+		rs := voucher(seed, photoInk, photoInk)
+		r := rand.New(rand.NewPCG(seed, 3))
+		img := wordIn(r, "149.90", onPanel, bold).(*image.RGBA)
+		rs[len(rs)-1].Crop = img.SubImage(image.Rect(6, 8, img.Rect.Dx()-6, 33))
+		if got := fraud.Inspect(rs, false, fraud.DefaultForensics); len(got) != 0 {
+			t.Fatalf("seed %d: light print on a dark panel flagged: %+v", seed, got)
+		}
+	}
+}
+
+func TestInspectSize(t *testing.T) {
+	face := func(name string, size float64) font.Face {
+		fc, err := assets.Face(name, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fc
+	}
+	// A screenshot's value column: the CIP among four other values
+	// printed in one face and size.
+	page := func(seed uint64, cip font.Face) []fraud.Region {
+		r := rand.New(rand.NewPCG(seed, 9))
+		var out []fraud.Region
+		for i, v := range []string{"00218929", "2026", "11:30", "0.00", "6278"} {
+			out = append(out, fraud.Region{Text: v, Box: image.Rect(0, i*40, 200, i*40+40), Crop: word(r, v, pasted)})
+		}
+		return append(out, fraud.Region{Field: "cip", Text: "8410155", Box: image.Rect(0, 200, 200, 240), Crop: wordIn(r, "8410155", pasted, cip)})
+	}
+	tests := []struct {
+		name   string
+		cip    font.Face
+		flat   bool
+		code   string
+		detail string
+	}{
+		{"printed alike", mono, true, "", ""},
+		{"redrawn 7 % larger", face("DejaVuSansMono.ttf", 30), true, fraud.FlagEdited, "taller"},
+		{"redrawn 7 % smaller", face("DejaVuSansMono.ttf", 26), true, fraud.FlagEdited, "shorter"},
+		{"larger in bold by design: another weight, not compared", face("DejaVuSansMono-Bold.ttf", 30), true, "", ""},
+		{"a photo's sizes are not compared", face("DejaVuSansMono.ttf", 30), false, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 3; seed++ {
+				rs := fraud.Inspect(page(seed, tc.cip), tc.flat, fraud.DefaultForensics)
+				switch {
+				case tc.code == "" && len(rs) > 0:
+					t.Fatalf("seed %d: unexpected finding %+v", seed, rs)
+				case tc.code != "" && len(rs) != 1:
+					t.Fatalf("seed %d: got %+v, want one %s", seed, rs, tc.code)
+				case tc.code != "" && (rs[0].Code != tc.code || rs[0].Field != "cip" || !strings.Contains(rs[0].Detail, tc.detail)):
+					t.Fatalf("seed %d: got %+v, want %s on the cip mentioning %q", seed, rs[0], tc.code, tc.detail)
+				}
+			}
+		})
+	}
+}
+
 func TestInspectNeedsPeers(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	// A lone crisp field with two peers: too little to compare with.
@@ -136,7 +213,7 @@ func TestInspectNeedsPeers(t *testing.T) {
 		{Field: "amount", Text: "149.90", Crop: word(r, "149.90", pasted)},
 		{Text: "2.00", Crop: word(r, "2.00", photoInk)},
 		{Text: "151.90", Crop: word(r, "151.90", photoInk)},
-	}, fraud.DefaultForensics)
+	}, true, fraud.DefaultForensics)
 	if len(rs) != 0 {
 		t.Fatalf("verdict from two peers: %+v", rs)
 	}
@@ -146,7 +223,7 @@ func TestInspectNeedsPeers(t *testing.T) {
 		{Field: "amount", Crop: image.NewRGBA(image.Rect(0, 0, 50, 20))},
 		{Field: "paid_at", Crop: image.NewRGBA(image.Rect(0, 0, 3, 3))},
 		{Field: "operation"},
-	}, fraud.DefaultForensics)
+	}, true, fraud.DefaultForensics)
 	if len(rs) != 0 {
 		t.Fatalf("verdict from blank crops: %+v", rs)
 	}
@@ -160,6 +237,6 @@ func BenchmarkInspect(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		fraud.Inspect(regions, fraud.DefaultForensics)
+		fraud.Inspect(regions, true, fraud.DefaultForensics)
 	}
 }

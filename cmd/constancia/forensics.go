@@ -90,7 +90,7 @@ func inspect(res *ocr.Result) []fraud.Reason {
 	if res == nil || res.Upload == nil || len(res.Boxes) == 0 {
 		return nil // no field read: nothing to compare
 	}
-	out := fraud.Inspect(valueRegions(res), fraud.DefaultForensics)
+	out := fraud.Inspect(valueRegions(res), res.Prep.Flat(), fraud.DefaultForensics)
 	return append(out, fraud.CrossCheck(claims(res), fraud.DefaultCrossCheck)...)
 }
 
@@ -132,13 +132,17 @@ func studyForensics(file string, res *ocr.Result) {
 		return
 	}
 	type row struct {
-		File   string         `json:"file"`
-		Traits []fraud.Traits `json:"traits"`
+		File   string          `json:"file"`
+		Angle  float64         `json:"angle"`
+		Turn   int             `json:"turn"`
+		Doc    image.Rectangle `json:"doc"`
+		Size   image.Point     `json:"size"`
+		Traits []fraud.Traits  `json:"traits"`
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	json.NewEncoder(f).Encode(row{File: file, Traits: fraud.Measure(valueRegions(res))})
+	json.NewEncoder(f).Encode(row{File: file, Angle: res.Prep.Angle, Turn: res.Prep.Turn, Doc: res.Prep.Doc, Size: res.Size, Traits: fraud.Measure(valueRegions(res))})
 }
