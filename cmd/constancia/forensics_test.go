@@ -159,6 +159,39 @@ func TestScanCrossChecks(t *testing.T) {
 	}
 }
 
+// TestScanSizeCheck: a CIP typed over an app screenshot 7 % larger than
+// the values printed in its weight is edited; the same screenshot as
+// printed, and a photo of the edit (its sizes are not compared), are not.
+func TestScanSizeCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	for _, seed := range []uint64{21, 22} {
+		v := synth.Random(seed, 3)
+		v.Template = "app"
+		e := v
+		e.EditCIP("7"+v.CIP[1:], 1.07)
+		for _, c := range []struct {
+			name  string
+			shown *synth.Voucher
+			photo bool
+			want  string
+		}{{"original.png", &v, false, ""}, {"edited.png", &e, false, "edited"}, {"edited-photo.jpg", &e, true, ""}} {
+			data, err := synth.Render(c.shown, synth.Options{Seed: seed, Photo: c.photo, Format: map[bool]string{false: "png", true: "jpg"}[c.photo]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := scanOne(t, c.name, data)
+			if got.Fields["cip"] != c.shown.CIP {
+				t.Errorf("seed %d %s: cip %q, want %q (the check needs it read)", seed, c.name, got.Fields["cip"], c.shown.CIP)
+			}
+			if flags := strings.Join(got.Flags, ","); flags != c.want {
+				t.Errorf("seed %d %s: flags %q, want %q", seed, c.name, flags, c.want)
+			}
+		}
+	}
+}
+
 // TestValueRegionsCoverStripReads: a field read from its own strip (no word
 // of the page over it) is still examined, from its box.
 func TestValueRegionsCoverStripReads(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 // genOptions narrow what generate draws.
 type genOptions struct {
 	Template string // one template instead of the random mix
-	Edit     string // "amount" or "date": every voucher edited the way an image editor would
+	Edit     string // "amount", "date" or "cip": every voucher edited the way an image editor would
 }
 
 // generate writes n labelled vouchers into dir (images and labels.jsonl);
@@ -45,6 +45,12 @@ func generateWith(dir string, n int, seed uint64, o genOptions) ([]synth.Voucher
 			v.EditAmount(v.AmountCents() + 100000*int64(1+i%9))
 		case "date": // paid days later than printed
 			v.EditPaidAt(v.PaidAtTime().AddDate(0, 0, 1+i%6))
+		case "cip": // another payment's code pasted 5–9 % larger or smaller (app template only)
+			size := 1.05 + 0.01*float64(i%5)
+			if i%3 == 0 {
+				size = 1 / size
+			}
+			v.EditCIP(fmt.Sprintf("%d%s", (int(v.CIP[0]-'0')+1+i%8)%9+1, v.CIP[1:]), size)
 		}
 		opt := synth.Options{Seed: seed*1000003 + uint64(i), Photo: i%2 == 1}
 		if !opt.Photo && i%4 == 0 {
@@ -78,7 +84,7 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "generator seed")
 	var o genOptions
 	fs.StringVar(&o.Template, "template", "", "draw only this template: thermal, app, stacked or header (default: a random mix of the first three)")
-	fs.StringVar(&o.Edit, "edit", "", "edit every voucher as an image editor would: amount (its TOTAL left as printed) or date (its print stamp and weekday left)")
+	fs.StringVar(&o.Edit, "edit", "", "edit every voucher as an image editor would: amount (its TOTAL left as printed), date (its print stamp and weekday left) or cip (pasted 5–9 % larger or smaller; app template)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,8 +96,11 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 	default:
 		return usageError{"synth: --template must be thermal, app, stacked or header"}
 	}
-	if o.Edit != "" && o.Edit != "amount" && o.Edit != "date" {
-		return usageError{"synth: --edit must be amount or date"}
+	switch {
+	case o.Edit != "" && o.Edit != "amount" && o.Edit != "date" && o.Edit != "cip":
+		return usageError{"synth: --edit must be amount, date or cip"}
+	case o.Edit == "cip" && o.Template != "app":
+		return usageError{"synth: --edit cip is drawn by --template app only"}
 	}
 	if _, err := generateWith(*out, *n, *seed, o); err != nil {
 		return err
