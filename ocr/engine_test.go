@@ -558,3 +558,27 @@ func TestReadBoldTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFlat: a screenshot is read as it came (its sizes can be compared
+// across the page); a photo, a turned upload or a screenshot held askew
+// is not.
+func TestFlat(t *testing.T) {
+	_, shot := renderVoucher(t, 5, 1, "app", synth.Options{Seed: 5, Format: "png"})
+	_, photo := renderVoucher(t, 5, 1, "app", synth.Options{Seed: 5, Photo: true})
+	img := decodeImage(t, shot)
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+		cfg  ocr.PrepConfig
+		want bool
+	}{
+		{"screenshot", img, ocr.PrepConfig{}, true},
+		{"screenshot turned by the reader", img, ocr.PrepConfig{Turn: 1}, false},
+		{"screenshot held 3° askew", imaging.Rotate(img, 3, color.White), ocr.PrepConfig{}, false},
+		{"photo", decodeImage(t, photo), ocr.PrepConfig{}, false},
+	} {
+		if got := ocr.Preprocess(tc.img, tc.cfg).Flat(); got != tc.want {
+			t.Errorf("%s: Flat() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
