@@ -1,13 +1,16 @@
 package fraud_test
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/draw"
+	"image/jpeg"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
 
@@ -203,6 +206,79 @@ func TestInspectSize(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInspectBrandColours: a screenshot whose codes and amount are
+// printed in a brand colour and whose date in near-black, shrunk and
+// re-saved at JPEG quality 50 as a messaging app does. The date's digits
+// are darker than the other digits by design, not by an editor's hand:
+// darkness is compared among digits of one colour.
+func TestInspectBrandColours(t *testing.T) {
+	sans, err := assets.Face("DejaVuSans.ttf", 26)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bold, err := assets.Face("DejaVuSans-Bold.ttf", 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grey, teal, dark := color.RGBA{127, 140, 141, 255}, color.RGBA{26, 188, 156, 255}, color.RGBA{44, 62, 80, 255}
+	type cell struct {
+		field, text string
+		fc          font.Face
+		c           color.RGBA
+		x           int
+	}
+	rows := [][]cell{
+		{{"", "Monto pagado", sans, grey, 40}},
+		{{"amount", "2227.70", bold, teal, 40}},
+		{{"", "Código de pago", sans, grey, 40}, {"cip", "13151856", bold, teal, 520}},
+		{{"", "Empresa", sans, grey, 40}, {"", "Tienda Lima SAC", bold, dark, 440}},
+		{{"", "Fecha", sans, grey, 40}, {"paid_at", "24/02/2026", bold, dark, 330}, {"paid_at", "19:00", bold, dark, 520}},
+		{{"", "N° de operación", sans, grey, 40}, {"operation", "254190461", bold, teal, 510}},
+		{{"", "Canal", sans, grey, 40}, {"", "Banca móvil", bold, dark, 500}},
+	}
+	page := image.NewRGBA(image.Rect(0, 0, 720, 90*len(rows)+60))
+	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
+	type placed struct {
+		field, text string
+		box         image.Rectangle
+	}
+	var words []placed
+	for i, row := range rows {
+		base := 80 + 90*i
+		for _, c := range row {
+			d := &font.Drawer{Dst: page, Src: image.NewUniform(c.c), Face: c.fc, Dot: fixed.P(c.x, base)}
+			for i, w := range strings.Fields(c.text) { // word by word, as Tesseract reports them
+				if i > 0 {
+					d.DrawString(" ")
+				}
+				b, _ := d.BoundString(w)
+				d.DrawString(w)
+				words = append(words, placed{c.field, w, image.Rect(b.Min.X.Floor(), b.Min.Y.Floor(), b.Max.X.Ceil(), b.Max.Y.Ceil())})
+			}
+		}
+	}
+	const k = 0.45
+	small := imaging.Resize(page, int(720*k), 0, imaging.Lanczos)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, small, &jpeg.Options{Quality: 50}); err != nil {
+		t.Fatal(err)
+	}
+	shot, err := jpeg.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regions []fraud.Region
+	for _, w := range words {
+		b := image.Rect(int(float64(w.box.Min.X)*k), int(float64(w.box.Min.Y)*k), int(float64(w.box.Max.X)*k+1), int(float64(w.box.Max.Y)*k+1))
+		m := max(2, b.Dy()/4)
+		crop := imaging.Resize(imaging.Crop(shot, b.Inset(-m)), int(float64(b.Dx()+2*m)/k), 0, imaging.Linear)
+		regions = append(regions, fraud.Region{Field: w.field, Text: w.text, Box: b, Crop: crop})
+	}
+	if rs := fraud.Inspect(regions, true, fraud.DefaultForensics); len(rs) != 0 {
+		t.Fatalf("a re-saved screenshot flagged: %+v", rs)
 	}
 }
 
