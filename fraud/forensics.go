@@ -286,8 +286,11 @@ type ForensicsConfig struct {
 	// DarkInk of the paper, it is a designed colour (a brand-coloured value),
 	// no evidence.
 	BlueDiff, BlueMax, DarkInk float64
-	// Background noise unlike the rest: a patch from elsewhere.
-	NoiseZ, NoiseRatio float64
+	// Background noise unlike the rest: a patch from elsewhere. NoiseMin:
+	// and noisier by at least this many levels (mean absolute high-pass):
+	// a digital page's "noise" is resampling and JPEG ringing, under a
+	// level, where a photo's grain is several.
+	NoiseZ, NoiseRatio, NoiseMin float64
 	// Darker ink than same-size digits: only ever suspicious_pixels, since
 	// bold values print darker (originals reach z −7.2).
 	InkZ float64
@@ -312,7 +315,7 @@ var DefaultForensics = ForensicsConfig{
 	MinPeers: 3,
 	SharpZ:   4.5, SharpRatio: 1.30,
 	BlueDiff: 6, BlueMax: 40, DarkInk: 0.35,
-	NoiseZ: 5, NoiseRatio: 1.75,
+	NoiseZ: 5, NoiseRatio: 1.75, NoiseMin: 1,
 	InkZ:     9,
 	SizeBand: 0.12, StrokeBand: 0.14, SizeZ: 7, SizeRatio: 1.04,
 	Weak: 0.8,
@@ -386,16 +389,18 @@ func inspectField(ts []Traits, field string, flat bool, cfg ForensicsConfig) (Re
 				alike = append(alike, p)
 			}
 		}
-		higher := func(x float64, peers []Traits, get func(Traits) float64, floor, zT, rT float64, what string) {
+		// minD: by at least this much besides (x minus the peers' median).
+		higher := func(x float64, peers []Traits, get func(Traits) float64, floor, zT, rT, minD float64, what string) {
 			if z, d, ok := robustZ(x, peers, get, true, floor); ok {
 				r := math.Exp(d)
-				consider(score{strong: z >= zT && r >= rT, weak: z >= zT*cfg.Weak && r >= 1+(rT-1)*cfg.Weak,
+				by := x - x/r
+				consider(score{strong: z >= zT && r >= rT && by >= minD, weak: z >= zT*cfg.Weak && r >= 1+(rT-1)*cfg.Weak && by >= minD*cfg.Weak,
 					detail: fmt.Sprintf(what, r, z)})
 			}
 		}
-		higher(t.Sharp, peers, func(p Traits) float64 { return p.Sharp }, 0.04, cfg.SharpZ, cfg.SharpRatio,
+		higher(t.Sharp, peers, func(p Traits) float64 { return p.Sharp }, 0.04, cfg.SharpZ, cfg.SharpRatio, 0,
 			"its edges are %.2f× as sharp as the other words' (z %.1f)")
-		higher(t.BgNoise, alike, func(p Traits) float64 { return p.BgNoise }, 0.08, cfg.NoiseZ, cfg.NoiseRatio,
+		higher(t.BgNoise, alike, func(p Traits) float64 { return p.BgNoise }, 0.08, cfg.NoiseZ, cfg.NoiseRatio, cfg.NoiseMin,
 			"the paper around it is %.2f× as noisy as around the digits printed as dark (z %.1f)")
 		if len(same) >= cfg.MinPeers {
 			if _, d, ok := robustZ(t.InkBlue, same, func(p Traits) float64 { return p.InkBlue }, false, 2); ok &&

@@ -35,6 +35,8 @@ var (
 	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}                     // a patch from a noisier picture
 	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6}                   // faded thermal print
 	blackInk = ink{c: color.RGBA{0, 0, 0, 255}, blur: 1, noise: 6}                         // fresh black over faded print
+	digital  = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0.8}                    // a screenshot: resampling's faint noise
+	digital2 = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 2.6}                    // twice the faint noise, under a level more
 	onPanel  = ink{c: color.RGBA{255, 255, 255, 255}, paper: color.RGBA{20, 60, 160, 255}} // white on an app's blue header
 	mono     = mustFace()
 )
@@ -116,6 +118,7 @@ func TestInspect(t *testing.T) {
 		{"a patch from a noisier picture", photoInk, noisyBox, fraud.FlagEdited, "noisy"},
 		{"black digits on a faded print (weak: bold print is darker too)", fadedInk, blackInk, fraud.FlagSuspiciousPixels, "darker"},
 		{"a flat patch (less noise is not evidence)", photoInk, cleanBox, "", ""},
+		{"faint noise under a level is no patch", digital, digital2, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
