@@ -32,6 +32,7 @@ type Traits struct {
 	Contrast float64 // background minus ink luminance
 	Sharp    float64 // steepest edges (95th percentile gradient) over contrast
 	Stroke   float64 // vertical stroke width: mean horizontal ink run near the median, in the crop's pixels
+	Width    float64 // from the first column of ink in the glyph band to the last, in the crop's pixels
 	ok       bool
 }
 
@@ -152,11 +153,13 @@ func measure(r Region) Traits {
 	// Stroke: horizontal runs of ink across the glyph band; those near the
 	// median run cross vertical strokes (longer ones run along bars).
 	var runs []float64
+	first, last := w, -1
 	for y := max(0, int(top)); y <= min(h-1, int(bot)); y++ {
 		run := 0
 		for x := 0; x <= w; x++ {
 			if x < w && lum[y*w+x] < thr {
 				run++
+				first, last = min(first, x), max(last, x)
 				continue
 			}
 			if run > 0 {
@@ -176,6 +179,7 @@ func measure(r Region) Traits {
 			}
 		}
 		t.Stroke = sum / float64(k)
+		t.Width = float64(last - first + 1)
 	}
 	// Background noise: pixels well clear of ink, against their 3×3 mean.
 	bgCut := thr + (bg-thr)*0.6
@@ -294,13 +298,18 @@ type ForensicsConfig struct {
 	// Darker ink than same-size digits: only ever suspicious_pixels, since
 	// bold values print darker (originals reach z −7.2).
 	InkZ float64
-	// Another size than the values printed in the same weight, on a flat
-	// capture (a screenshot): a value redrawn a little larger or smaller.
+	// Another size than the values printed in the same face, on a flat
+	// capture (a screenshot): a value redrawn a little larger or smaller
+	// (suspicious_pixels only, at these thresholds themselves).
 	// Peers are digit words within SizeBand of its height and StrokeBand of
 	// its stroke width (logarithmic bands: a bold CIP printed larger than
-	// regular values by design is not compared with them); the field
-	// stands out at a robust z of SizeZ and a height ratio of SizeRatio.
-	SizeBand, StrokeBand, SizeZ, SizeRatio float64
+	// regular values by design is not compared with them), and the field,
+	// a number, must have the shape of the peers that are numbers (digit
+	// pitch over height within FaceBand: a code set in a monospaced face
+	// among proportional figures is a design). The field stands out at a
+	// robust z of SizeZ and a height ratio from SizeRatio to SizeMax (an
+	// editor matches the size roughly; a design sets a code apart more).
+	SizeBand, StrokeBand, FaceBand, SizeZ, SizeRatio, SizeMax float64
 	// Weak is the fraction of each threshold at which a finding is
 	// reported as suspicious_pixels rather than edited.
 	Weak float64
@@ -309,7 +318,7 @@ type ForensicsConfig struct {
 // DefaultForensics: on the dev corpus's 160 originals the largest values
 // reached were sharp z 5.6 at ratio 1.25, blue 4.9, noise z 5.5 at ratio
 // 1.55 (among digits printed as dark), ink z −7.2, and on its 86 flat
-// captures size z 4.8 at 2.9 %; each edited threshold sits above those
+// captures size z 4.8 at 2.9 %; each threshold sits above those
 // (docs/measurements.md).
 var DefaultForensics = ForensicsConfig{
 	MinPeers: 3,
@@ -317,7 +326,7 @@ var DefaultForensics = ForensicsConfig{
 	BlueDiff: 6, BlueMax: 40, DarkInk: 0.35,
 	NoiseZ: 5, NoiseRatio: 1.75, NoiseMin: 1,
 	InkZ:     9,
-	SizeBand: 0.12, StrokeBand: 0.14, SizeZ: 7, SizeRatio: 1.04,
+	SizeBand: 0.12, StrokeBand: 0.14, FaceBand: 0.04, SizeZ: 7, SizeRatio: 1.04, SizeMax: 1.10,
 	Weak: 0.8,
 }
 
@@ -450,18 +459,31 @@ const noiseContrastBand = 0.26
 // words printed in its weight and about its size. A payment time is not
 // compared: a template may set a time apart from its date in another size.
 func sizeScore(t Traits, peers []Traits, cfg ForensicsConfig) score {
-	if countDigits(t.Text) < 3 || t.Stroke <= 0 {
+	if !number(t.Text) || t.Stroke <= 0 || t.Width <= 0 {
 		return score{}
 	}
-	var style []Traits
+	var style, shapes []Traits
 	for _, p := range peers {
 		if countDigits(p.Text) >= 3 && p.Stroke > 0 &&
 			math.Abs(math.Log(p.Height/t.Height)) < cfg.SizeBand && math.Abs(math.Log(p.Stroke/t.Stroke)) < cfg.StrokeBand {
 			style = append(style, p)
+			if number(p.Text) && p.Width > 0 {
+				shapes = append(shapes, p)
+			}
 		}
 	}
-	if len(style) < cfg.MinPeers {
+	if len(style) < cfg.MinPeers || len(shapes) == 0 {
 		return score{}
+	}
+	// Digit pitch over height: the ink spans n−1 advances and most of one
+	// digit (about 0.8 of an advance in the faces measured).
+	aspect := func(p Traits) float64 { return p.Width / (float64(len(p.Text)) - 0.2) / p.Height }
+	var as []float64
+	for _, p := range shapes {
+		as = append(as, aspect(p))
+	}
+	if math.Abs(math.Log(aspect(t)/median(as))) > cfg.FaceBand {
+		return score{} // another face: set apart by design
 	}
 	z, d, ok := robustZ(t.Height, style, func(p Traits) float64 { return p.Height }, true, 0.006)
 	if !ok {
@@ -472,9 +494,14 @@ func sizeScore(t Traits, peers []Traits, cfg ForensicsConfig) score {
 	if d < 0 {
 		what = "shorter"
 	}
+	if r > cfg.SizeMax {
+		return score{}
+	}
+	// Only ever suspicious_pixels: a template may set its code in another
+	// face of nearly the same shape, or a point larger, which no measure
+	// of one image tells from a pasted value (docs/measurements.md).
 	return score{
-		strong: z >= cfg.SizeZ && r >= cfg.SizeRatio,
-		weak:   z >= cfg.SizeZ*cfg.Weak && r >= 1+(cfg.SizeRatio-1)*cfg.Weak,
+		weak:   z >= cfg.SizeZ && r >= cfg.SizeRatio,
 		detail: fmt.Sprintf("its digits are %.1f %% %s than the %d other values printed in its weight (z %.1f)", (r-1)*100, what, len(style), z),
 	}
 }
@@ -516,6 +543,12 @@ func median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// number reports whether s is a run of four or more digits (a code, whose
+// digit pitch gives its face's shape).
+func number(s string) bool {
+	return len(s) >= 4 && countDigits(s) == len(s)
 }
 
 func countDigits(s string) int {

@@ -174,31 +174,41 @@ func TestInspectSize(t *testing.T) {
 	}
 	// A screenshot's value column: the CIP among four other values
 	// printed in one face and size.
-	page := func(seed uint64, cip font.Face) []fraud.Region {
+	// narrow: the CIP's glyphs drawn this much narrower (1: as the face
+	// draws them), a condensed face.
+	page := func(seed uint64, cip font.Face, narrow float64) []fraud.Region {
 		r := rand.New(rand.NewPCG(seed, 9))
 		var out []fraud.Region
 		for i, v := range []string{"00218929", "2026", "11:30", "0.00", "6278"} {
 			out = append(out, fraud.Region{Text: v, Box: image.Rect(0, i*40, 200, i*40+40), Crop: word(r, v, pasted)})
 		}
-		return append(out, fraud.Region{Field: "cip", Text: "8410155", Box: image.Rect(0, 200, 200, 240), Crop: wordIn(r, "8410155", pasted, cip)})
+		crop := wordIn(r, "8410155", pasted, cip)
+		if narrow != 1 {
+			b := crop.Bounds()
+			crop = imaging.Resize(crop, int(float64(b.Dx())*narrow), b.Dy(), imaging.Linear)
+		}
+		return append(out, fraud.Region{Field: "cip", Text: "8410155", Box: image.Rect(0, 200, 200, 240), Crop: crop})
 	}
+	mono30 := face("DejaVuSansMono.ttf", 30)
 	tests := []struct {
 		name   string
 		cip    font.Face
+		narrow float64
 		flat   bool
 		code   string
 		detail string
 	}{
-		{"printed alike", mono, true, "", ""},
-		{"redrawn 7 % larger", face("DejaVuSansMono.ttf", 30), true, fraud.FlagEdited, "taller"},
-		{"redrawn 7 % smaller", face("DejaVuSansMono.ttf", 26), true, fraud.FlagEdited, "shorter"},
-		{"larger in bold by design: another weight, not compared", face("DejaVuSansMono-Bold.ttf", 30), true, "", ""},
-		{"a photo's sizes are not compared", face("DejaVuSansMono.ttf", 30), false, "", ""},
+		{"printed alike", mono, 1, true, "", ""},
+		{"redrawn 7 % larger", mono30, 1, true, fraud.FlagSuspiciousPixels, "taller"},
+		{"redrawn 7 % smaller", face("DejaVuSansMono.ttf", 26), 1, true, fraud.FlagSuspiciousPixels, "shorter"},
+		{"set apart in a condensed face by design", mono30, 0.85, true, "", ""},
+		{"larger in bold by design: another weight, not compared", face("DejaVuSansMono-Bold.ttf", 30), 1, true, "", ""},
+		{"a photo's sizes are not compared", mono30, 1, false, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for seed := uint64(1); seed <= 3; seed++ {
-				rs := fraud.Inspect(page(seed, tc.cip), tc.flat, fraud.DefaultForensics)
+				rs := fraud.Inspect(page(seed, tc.cip, tc.narrow), tc.flat, fraud.DefaultForensics)
 				switch {
 				case tc.code == "" && len(rs) > 0:
 					t.Fatalf("seed %d: unexpected finding %+v", seed, rs)
