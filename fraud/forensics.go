@@ -502,7 +502,7 @@ func sizeScore(t Traits, peers []Traits, cfg ForensicsConfig) score {
 	// of one image tells from a pasted value (docs/measurements.md).
 	return score{
 		weak:   z >= cfg.SizeZ && r >= cfg.SizeRatio,
-		detail: fmt.Sprintf("its digits are %.1f %% %s than the %d other values printed in its weight (z %.1f)", (r-1)*100, what, len(style), z),
+		detail: fmt.Sprintf("its digits are %.1f %% %s than the %d other values printed in its face (z %.1f)", (r-1)*100, what, len(style), z),
 	}
 }
 

@@ -886,9 +886,10 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 				derived, amtConf = want, amtConf*0.6
 			}
 		}
-		// One Importe, one Comisión, one TOTAL: a receipt listing several
-		// payments has a TOTAL that is no one amount's.
-		if l.role == rAmount && paired(labels, rAmount) == 1 && paired(labels, rFee) <= 1 && paired(labels, rTotal) == 1 {
+		// One Importe, one Comisión, one TOTAL and no other charge: a
+		// receipt listing several payments, or adding IGV, a service
+		// charge or a discount, has a TOTAL that is no Importe + Comisión.
+		if l.role == rAmount && paired(labels, rAmount) == 1 && paired(labels, rFee) <= 1 && paired(labels, rTotal) == 1 && paired(labels, rCharge) == 0 {
 			if t := pick(rTotal); t != nil && t.pair.kind == kMoney {
 				res.aside("total", t, pairConf(t))
 			}

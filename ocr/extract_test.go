@@ -681,6 +681,18 @@ func TestAsides(t *testing.T) {
 	if r := extract(two, image.Rect(0, 0, 600, 200)); len(r.Asides) != 0 {
 		t.Errorf("two payments kept asides %+v", r.Asides)
 	}
+	// Another charge in the sum: the TOTAL is no Importe + Comisión.
+	for _, charge := range []string{"IGV:", "Cargo por servicio:", "Descuento:"} {
+		ws := layout(
+			[]cell{{0, "IMPORTE:"}, {20, "S/ 89.04"}},
+			[]cell{{0, "COMISION:"}, {20, "S/ 2.00"}},
+			[]cell{{0, charge}, {20, "S/ 0.36"}},
+			[]cell{{0, "TOTAL:"}, {20, "S/ 91.40"}},
+		)
+		if r := extract(ws, image.Rect(0, 0, 600, 200)); r.Fields.Amount() != "89.04" || len(r.Asides) != 0 {
+			t.Errorf("%s: amount %s, asides %+v", charge, r.Fields.Amount(), r.Asides)
+		}
+	}
 	// A merge that takes the amount from another read takes its asides too.
 	o := &Result{Fields: Fields{AmountCents: 9104, HasAmount: true}, Confidence: map[string]float64{"amount": 0.99}}
 	r = extract(ticket("IMPORTE:"), image.Rect(0, 0, 600, 200))

@@ -27,6 +27,7 @@ const (
 	rPrinted        // the ticket's print stamp ("Impreso"): never before the payment
 	rIssued         // an issue or creation date: a distractor whose meaning varies by template
 	rOther          // a distractor: RUC, terminal, due date…
+	rCharge         // another charge or part of the sum (IGV, cargo, descuento): the TOTAL is then no Importe + Comisión
 )
 
 // stamp reports whether a label announces a date the voucher prints
@@ -71,9 +72,11 @@ var labelDefs = []labelDef{
 	{"importe", kMoney, rAmount, 3}, {"monto", kMoney, rAmount, 3}, {"monto a pagar", kMoney, rAmount, 3},
 	{"monto total", kMoney, rTotal, 2}, {"total pagado", kMoney, rTotal, 2}, {"importe total", kMoney, rTotal, 2},
 	{"total a pagar", kMoney, rTotal, 2}, {"pagaste", kMoney, rTotal, 2}, {"total", kMoney, rTotal, 1},
-	{"comision", kMoney, rFee, 0}, {"cargo", kMoney, rOther, 0}, {"costo", kMoney, rOther, 0},
+	{"comision", kMoney, rFee, 0}, {"cargo", kMoney, rCharge, 0}, {"costo", kMoney, rCharge, 0},
+	{"cargo por servicio", kMoney, rCharge, 0}, {"recargo", kMoney, rCharge, 0}, {"descuento", kMoney, rCharge, 0},
+	{"redondeo", kMoney, rCharge, 0}, {"propina", kMoney, rCharge, 0}, {"mora", kMoney, rCharge, 0},
 	{"efectivo", kMoney, rOther, 0}, {"vuelto", kMoney, rOther, 0}, {"recibido", kMoney, rOther, 0},
-	{"cambio", kMoney, rOther, 0}, {"igv", kMoney, rOther, 0}, {"subtotal", kMoney, rOther, 0},
+	{"cambio", kMoney, rOther, 0}, {"igv", kMoney, rCharge, 0}, {"subtotal", kMoney, rCharge, 0},
 	{"comision agente", kMoney, rFee, 0},
 	// date and time
 	{"fecha y hora de pago", kDate, rDate, 4}, {"fecha de pago", kDate, rDate, 4}, {"fecha pago", kDate, rDate, 4},
