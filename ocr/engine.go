@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -417,6 +418,68 @@ func recheckPaidAt(c *gosseract.Client, page *image.Gray, res *Result) {
 	res.Confidence["paid_at"] = read * basis
 }
 
+// trimEdges narrows strip r of page to its text. A strip running to the
+// page's edge can end on the paper's edge (a thin, maybe slanted line) or
+// the background beyond it, and one beside a label can begin with a wide
+// blank gap before a right-aligned value; beside either, Tesseract's
+// single-line mode may read nothing at all, the value included. Groups of
+// inked columns dark over most of the strip's height are dropped, and so
+// are thin ones (specks, a line) set apart from every other group by more
+// than the strip's height; half the strip's height is kept round the
+// rest.
+func trimEdges(page *image.Gray, r image.Rectangle) image.Rectangle {
+	r = r.Intersect(page.Rect)
+	h := r.Dy()
+	if h < 4 {
+		return r
+	}
+	type group struct {
+		left, right int
+		tall        bool
+	}
+	var gs []group
+	for x := r.Min.X; x < r.Max.X; x++ {
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			if page.Pix[y*page.Stride+x] < 128 {
+				n++
+			}
+		}
+		switch {
+		case n == 0:
+		case len(gs) > 0 && gs[len(gs)-1].right == x-1:
+			gs[len(gs)-1].right = x
+			gs[len(gs)-1].tall = gs[len(gs)-1].tall || n > h*6/10
+		default:
+			gs = append(gs, group{x, x, n > h*6/10})
+		}
+	}
+	lo, hi := -1, -1
+	for i, g := range gs {
+		if g.tall {
+			continue
+		}
+		if g.right-g.left < h/4 {
+			near := (i > 0 && g.left-gs[i-1].right <= h) || (i+1 < len(gs) && gs[i+1].left-g.right <= h)
+			if !near {
+				continue
+			}
+		}
+		if lo < 0 {
+			lo = g.left
+		}
+		hi = g.right
+	}
+	if lo < 0 {
+		return r // no text-like ink: leave the strip as it was
+	}
+	t := image.Rect(max(r.Min.X, lo-h/2), r.Min.Y, min(r.Max.X, hi+1+h/2), r.Max.Y)
+	if t.Dx() < 2*h {
+		return r
+	}
+	return t
+}
+
 // readAround reads, in single-line mode, the strip of page around box b:
 // padX wider on each side and a third of its height taller. The words'
 // boxes are in page pixels; none when the strip is too small to read or
@@ -479,12 +542,23 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 			if r.Dx() < 2*h || r.Dy() < h || h < 4 {
 				continue
 			}
-			words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
-			if err != nil {
-				continue
+			// The strip cut to its text first; as it is when that reads no
+			// digit (single-line mode is fickle on either).
+			var words []Word
+			for _, s := range []image.Rectangle{trimEdges(page, r), r} {
+				ws, err := recognize(c, crop(page, s), gosseract.PSM_SINGLE_LINE)
+				if err != nil {
+					break
+				}
+				for i := range ws {
+					ws[i].Box = ws[i].Box.Add(s.Min)
+				}
+				words = ws
+				if slices.ContainsFunc(ws, func(w Word) bool { return strings.ContainsAny(w.Text, "0123456789") }) || s == r {
+					break
+				}
 			}
 			for _, w := range words {
-				w.Box = w.Box.Add(r.Min)
 				if !overlapsAny(w.Box, res.Words) && !overlapsAny(w.Box, extra) {
 					extra = append(extra, w)
 				}

@@ -2,6 +2,7 @@ package ocr
 
 import (
 	"image"
+	"image/color"
 	"image/draw"
 	"testing"
 
@@ -165,5 +166,31 @@ func TestConfirmSum(t *testing.T) {
 	confirmSum(c, g, res)
 	if res.Confidence["amount"] != 0.96 {
 		t.Errorf("a sum that adds up was doubted: %.2f", res.Confidence["amount"])
+	}
+}
+
+// TestTrimEdges: a strip beside a label is cut to its text — the blank
+// gap before a right-aligned value, specks in it, and the paper's edge
+// (a thin line) and dark background past the value are left out — and a
+// strip with no text-like ink is left as it was.
+func TestTrimEdges(t *testing.T) {
+	page := image.NewGray(image.Rect(0, 0, 800, 60))
+	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
+	fill := func(r image.Rectangle, v uint8) {
+		draw.Draw(page, r, image.NewUniform(color.Gray{v}), image.Point{}, draw.Src)
+	}
+	for x := 400; x < 560; x += 20 { // eight glyphs, 14 px wide
+		fill(image.Rect(x, 20, x+14, 40), 0)
+	}
+	fill(image.Rect(120, 30, 122, 32), 0) // a speck in the gap
+	fill(image.Rect(690, 0, 692, 60), 40) // the paper's edge
+	fill(image.Rect(740, 0, 800, 60), 60) // the background beyond it
+	strip := image.Rect(100, 10, 800, 50) // 40 px tall
+	if got, want := trimEdges(page, strip), image.Rect(380, 10, 574, 50); got != want {
+		t.Errorf("trimEdges = %v, want %v", got, want)
+	}
+	blank := image.Rect(0, 0, 300, 10)
+	if got := trimEdges(page, blank); got != blank {
+		t.Errorf("blank strip: %v, want it unchanged", got)
 	}
 }
