@@ -290,10 +290,11 @@ type ForensicsConfig struct {
 	// DarkInk of the paper, it is a designed colour (a brand-coloured value),
 	// no evidence.
 	BlueDiff, BlueMax, DarkInk float64
-	// Background noise unlike the rest: a patch from elsewhere. NoiseMin:
-	// and noisier by at least this many levels (mean absolute high-pass):
-	// a digital page's "noise" is resampling and JPEG ringing, under a
-	// level, where a photo's grain is several.
+	// Background noise unlike the rest: a patch from elsewhere
+	// (suspicious_pixels only, at these thresholds). NoiseMin: and noisier
+	// by at least this many levels (mean absolute high-pass): a digital
+	// page's "noise" is resampling and JPEG ringing, under a level, where
+	// a photo's grain is several.
 	NoiseZ, NoiseRatio, NoiseMin float64
 	// Darker ink than same-size digits: only ever suspicious_pixels, since
 	// bold values print darker (originals reach z −7.2).
@@ -399,17 +400,26 @@ func inspectField(ts []Traits, field string, flat bool, cfg ForensicsConfig) (Re
 			}
 		}
 		// minD: by at least this much besides (x minus the peers' median).
-		higher := func(x float64, peers []Traits, get func(Traits) float64, floor, zT, rT, minD float64, what string) {
+		// verdict: the trait may make an edited finding (else at most a
+		// suspicious one, at the thresholds themselves).
+		higher := func(x float64, peers []Traits, get func(Traits) float64, floor, zT, rT, minD float64, verdict bool, what string) {
 			if z, d, ok := robustZ(x, peers, get, true, floor); ok {
 				r := math.Exp(d)
 				by := x - x/r
-				consider(score{strong: z >= zT && r >= rT && by >= minD, weak: z >= zT*cfg.Weak && r >= 1+(rT-1)*cfg.Weak && by >= minD*cfg.Weak,
-					detail: fmt.Sprintf(what, r, z)})
+				s := score{strong: z >= zT && r >= rT && by >= minD, weak: z >= zT*cfg.Weak && r >= 1+(rT-1)*cfg.Weak && by >= minD*cfg.Weak,
+					detail: fmt.Sprintf(what, r, z)}
+				if !verdict {
+					s.strong, s.weak = false, s.strong
+				}
+				consider(s)
 			}
 		}
-		higher(t.Sharp, peers, func(p Traits) float64 { return p.Sharp }, 0.04, cfg.SharpZ, cfg.SharpRatio, 0,
+		higher(t.Sharp, peers, func(p Traits) float64 { return p.Sharp }, 0.04, cfg.SharpZ, cfg.SharpRatio, 0, true,
 			"its edges are %.2f× as sharp as the other words' (z %.1f)")
-		higher(t.BgNoise, alike, func(p Traits) float64 { return p.BgNoise }, 0.08, cfg.NoiseZ, cfg.NoiseRatio, cfg.NoiseMin,
+		// Paper noise is never a verdict: a value near the paper's edge has
+		// the background's grain in its margin (a photo of a confirmation
+		// whose values sit by the edge: 2.7× as noisy, 1.1 levels above).
+		higher(t.BgNoise, alike, func(p Traits) float64 { return p.BgNoise }, 0.08, cfg.NoiseZ, cfg.NoiseRatio, cfg.NoiseMin, false,
 			"the paper around it is %.2f× as noisy as around the digits printed as dark (z %.1f)")
 		if len(same) >= cfg.MinPeers {
 			if _, d, ok := robustZ(t.InkBlue, same, func(p Traits) float64 { return p.InkBlue }, false, 2); ok &&

@@ -541,6 +541,42 @@ func TestSkewFromRunTogetherWords(t *testing.T) {
 	}
 }
 
+// TestSkewFromFewGlyphs: a page of run-together words with a few
+// separate glyphs, too few to measure a skew from (their one row looks
+// clear enough alone), still takes the words' bottoms: before, such a
+// page held 5° askew was read unstraightened.
+func TestSkewFromFewGlyphs(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 700, 1000))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	box := func(x0, y0, x1, y1 int) {
+		for yy := y0; yy < y1; yy++ {
+			for xx := x0; xx < x1; xx++ {
+				g.Pix[yy*g.Stride+xx] = 20
+			}
+		}
+	}
+	for row := 0; row < 22; row++ {
+		y := 40 + row*42
+		for _, x := range []int{40, 230, 420} {
+			box(x, y, x+110+(row*7)%50, y+16)
+		}
+	}
+	for x := 40; x < 640; x += 20 { // one row of 30 glyphs
+		box(x, 975, x+12, 991)
+	}
+	for _, deg := range []float64{5, -5} {
+		m, _ := textMarks(rotate(g, deg, 255))
+		if len(m.pts) < minSkewMarks {
+			t.Fatalf("rotated %v°: %d marks, fewer than the %d a skew is measured from", deg, len(m.pts), minSkewMarks)
+		}
+		if got := estimateSkew(m.pts); math.Abs(got+deg) > 0.5 {
+			t.Fatalf("rotated %v°: skew %v, want %v", deg, got, -deg)
+		}
+	}
+}
+
 // TestDropGuesses: a field Tesseract read with (nearly) no confidence is
 // left out, not reported as read; the others stay.
 func TestDropGuesses(t *testing.T) {

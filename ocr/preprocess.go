@@ -298,11 +298,16 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 
 	// 3. Skew and glyph size, measured on text marks at analysis scale.
 	marks, af := textMarks(g)
-	if len(marks.pts) < 50 {
+	if len(marks.pts) < minSkewMarks {
 		p.NoDocument = true
 	}
-	if !cfg.NoDeskew && len(marks.pts) >= 50 {
+	if !cfg.NoDeskew && len(marks.pts) >= minSkewMarks {
 		p.Angle = estimateSkew(marks.pts)
+		if marks.wordsOnly && math.Abs(p.Angle) < 1 {
+			// Word bottoms wobble (descenders, blur): turning a page
+			// that stood straight by a fraction of a degree only blurs it.
+			p.Angle = 0
+		}
 	}
 	p.RunTogether = marks.runTogether
 	if marks.runTogether && cfg.PartLetters && !cfg.NoNormalize {
@@ -766,11 +771,16 @@ type marks struct {
 	pts         [][2]float64 // sampled dark pixel coordinates (analysis scale)
 	glyphHeight float64      // median height of character-like components (analysis scale)
 	runTogether bool         // most text is whole words, its letters touching
+	wordsOnly   bool         // too few glyphs for a skew: pts holds word bottoms only for the count
 }
 
 // minGlyphMarks: below this many separate glyphs, textMarks also samples
 // the bottoms of run-together words.
 const minGlyphMarks = 200
+
+// minSkewMarks: fewer text marks than this are no document, and no skew
+// is measured from them.
+const minSkewMarks = 50
 
 // textMarks finds ink at analysis scale (long side ≤ 1400): the dark pixels
 // and the median height of character-sized connected components. It returns
@@ -852,8 +862,16 @@ func textMarks(g *image.Gray) (marks, float64) {
 	// docs/measurements.md).
 	if len(m.pts) < minGlyphMarks && len(words) > len(m.pts) {
 		m.runTogether = true
-		if skewProminence(m.pts) < minSkewProminence {
+		// Too few glyphs to measure a skew from at all (Preprocess needs
+		// minSkewMarks) also take the words, however clear the glyphs'
+		// direction looks: a page of bold, blurred text held 5° askew
+		// left 40 glyphs and was read unstraightened.
+		switch {
+		case skewProminence(m.pts) < minSkewProminence:
 			m.pts = append(m.pts, words...)
+		case len(m.pts) < minSkewMarks:
+			m.pts = append(m.pts, words...)
+			m.wordsOnly = true
 		}
 	}
 	m.glyphHeight = float64(median(heights))
