@@ -248,6 +248,14 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		}
 		res.mergeOnly(pr, inPanel)
 	}
+	// Pass 5, only on a page still weak that holds colour: values printed
+	// in a light brand colour are mid-grey by luminance, faint once a
+	// photo blurs them; darkened by their colour they are ink again.
+	if res.weak() && colourful(img) {
+		cfgC := pc
+		cfgC.InkGray = true
+		res.merge(rereadPage(c, img, prep, cfgC, gosseract.PSM_SPARSE_TEXT))
+	}
 	// A value its label announces that no pass found: Tesseract's layout
 	// drops a word whose letters all touch (bold digits of a condensed
 	// font), which single-line mode reads.

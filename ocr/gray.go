@@ -38,6 +38,55 @@ func toGray(img image.Image) *image.Gray {
 	return out
 }
 
+// inkGray converts img to grey by luminance darkened by colour where it
+// is already darker than paper: Y − (max−min)·(255−Y)/255. A value printed
+// in a light brand colour (blue, red, teal: mid-grey by luminance) comes
+// out nearly black, while the paper round it stays white even where a
+// JPEG's half-resolution colour bleeds past the strokes (there Y ≈ 255).
+func inkGray(img image.Image) *image.Gray {
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		o := out.Pix[y*out.Stride:]
+		for x := 0; x < b.Dx(); x++ {
+			var r, g, bb int
+			if src, ok := img.(*image.YCbCr); ok {
+				yi, ci := src.YOffset(b.Min.X+x, b.Min.Y+y), src.COffset(b.Min.X+x, b.Min.Y+y)
+				r8, g8, b8 := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				r, g, bb = int(r8), int(g8), int(b8)
+				l := int(src.Y[yi])
+				o[x] = uint8(max(0, l-(max(r, g, bb)-min(r, g, bb))*(255-l)/255))
+				continue
+			}
+			cr, cg, cb, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			r, g, bb = int(cr>>8), int(cg>>8), int(cb>>8)
+			l := (299*r + 587*g + 114*bb) / 1000
+			l = (l*int(a>>8) + 255*(255-int(a>>8))) / 255 // transparent → white
+			o[x] = uint8(max(0, l-(max(r, g, bb)-min(r, g, bb))*(255-l)/255))
+		}
+	}
+	return out
+}
+
+// colourful reports whether img holds colour worth reading by inkGray:
+// at least one sampled pixel in 300 strongly coloured (its channels 80
+// or more apart) and not dark.
+func colourful(img image.Image) bool {
+	b := img.Bounds()
+	n, hit := 0, 0
+	for y := b.Min.Y; y < b.Max.Y; y += max(1, b.Dy()/96) {
+		for x := b.Min.X; x < b.Max.X; x += max(1, b.Dx()/96) {
+			r, g, bb, _ := img.At(x, y).RGBA()
+			hi, lo := max(r, g, bb)>>8, min(r, g, bb)>>8
+			n++
+			if hi-lo >= 80 && hi >= 100 {
+				hit++
+			}
+		}
+	}
+	return n > 0 && hit*300 >= n
+}
+
 // downscale shrinks g by an integer factor f with area averaging.
 func downscale(g *image.Gray, f int) *image.Gray {
 	if f <= 1 {

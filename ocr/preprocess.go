@@ -203,6 +203,10 @@ type PrepConfig struct {
 	// file says nothing of it); Prepared maps boxes back to the upload
 	// as it came. Set by the engine when the upload reads upright only so.
 	Turn int
+	// InkGray reads the upload in grey darkened by colour where it is
+	// darker than paper (inkGray): values printed in a light brand colour
+	// come out dark. Used by the engine's colour pass.
+	InkGray bool
 }
 
 // sharpenBelow is SharpenBelow or its default.
@@ -238,7 +242,12 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		cfg.TargetGlyph = 26
 	}
 	cfg.SharpenBelow = cfg.sharpenBelow()
-	g := toGray(img)
+	var g *image.Gray
+	if cfg.InkGray {
+		g = inkGray(img)
+	} else {
+		g = toGray(img)
+	}
 	pre := 1.0
 	if ls := max(g.Rect.Dx(), g.Rect.Dy()); ls > workLongSide {
 		f := (ls + workLongSide - 1) / workLongSide

@@ -119,3 +119,36 @@ func TestTurnedPageMapsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestInkGray: a value printed in a light brand colour, mid-grey by
+// luminance, comes out dark; grey and black print keep their level; paper
+// stays white even where a JPEG's colour bleeds past the strokes.
+func TestInkGray(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 5, 1))
+	for x, c := range []color.RGBA{
+		{52, 152, 219, 255},  // light blue print (#3498db): luminance 130
+		{231, 76, 60, 255},   // red print: luminance 120
+		{120, 120, 120, 255}, // grey print
+		{255, 255, 255, 255}, // paper
+		{250, 255, 235, 255}, // paper tinted by a neighbour's colour
+	} {
+		img.SetRGBA(x, 0, c)
+	}
+	lum := toGray(img)
+	g := inkGray(img)
+	for x, want := range []struct{ lo, hi uint8 }{{0, 60}, {0, 60}, {120, 120}, {255, 255}, {245, 255}} {
+		if v := g.Pix[x]; v < want.lo || v > want.hi {
+			t.Errorf("pixel %d: %d (luminance %d), want %d–%d", x, v, lum.Pix[x], want.lo, want.hi)
+		}
+	}
+	if !colourful(img) {
+		t.Error("a page of coloured print is not colourful")
+	}
+	plain := image.NewGray(image.Rect(0, 0, 40, 40))
+	for i := range plain.Pix {
+		plain.Pix[i] = 128
+	}
+	if colourful(plain) {
+		t.Error("a grey page is colourful")
+	}
+}
