@@ -46,23 +46,23 @@ func toGray(img image.Image) *image.Gray {
 func inkGray(img image.Image) *image.Gray {
 	b := img.Bounds()
 	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	shade := func(l, r, g, bb int) uint8 {
+		return uint8(max(0, l-(max(r, g, bb)-min(r, g, bb))*(255-l)/255))
+	}
+	src, isYCbCr := img.(*image.YCbCr)
 	for y := 0; y < b.Dy(); y++ {
 		o := out.Pix[y*out.Stride:]
 		for x := 0; x < b.Dx(); x++ {
-			var r, g, bb int
-			if src, ok := img.(*image.YCbCr); ok {
+			if isYCbCr {
 				yi, ci := src.YOffset(b.Min.X+x, b.Min.Y+y), src.COffset(b.Min.X+x, b.Min.Y+y)
-				r8, g8, b8 := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
-				r, g, bb = int(r8), int(g8), int(b8)
-				l := int(src.Y[yi])
-				o[x] = uint8(max(0, l-(max(r, g, bb)-min(r, g, bb))*(255-l)/255))
+				r, g, bb := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				o[x] = shade(int(src.Y[yi]), int(r), int(g), int(bb))
 				continue
 			}
 			cr, cg, cb, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			r, g, bb = int(cr>>8), int(cg>>8), int(cb>>8)
+			r, g, bb, al := int(cr>>8), int(cg>>8), int(cb>>8), int(a>>8)
 			l := (299*r + 587*g + 114*bb) / 1000
-			l = (l*int(a>>8) + 255*(255-int(a>>8))) / 255 // transparent → white
-			o[x] = uint8(max(0, l-(max(r, g, bb)-min(r, g, bb))*(255-l)/255))
+			o[x] = shade((l*al+255*(255-al))/255, r, g, bb) // transparent → white
 		}
 	}
 	return out
