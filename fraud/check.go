@@ -28,12 +28,18 @@ type Config struct {
 	// MinFieldConfidence: a field read with less confidence, on either
 	// side, is neither agreement nor difference (a misreading is no edit).
 	MinFieldConfidence float64
+	// PoorFieldConfidence: on an image the reader gave quality reasons
+	// (blurry, too small…), a field that differs counts as a difference
+	// only when read at this or more (agreement still counts from
+	// MinFieldConfidence): a blurry photo misreads surely enough, and a
+	// buyer asked for a sharper one sends one that reads the field right.
+	PoorFieldConfidence float64
 }
 
 // DefaultConfig: a pHash within 14 bits nominates candidates (re-captures
 // measured up to ~12 on the dev corpus; same-template vouchers also fall
 // inside, which is why the fields decide).
-var DefaultConfig = Config{MaxPHashDistance: 14, MaxCandidates: 32, TimeTolerance: time.Minute, MinFieldConfidence: 0.5}
+var DefaultConfig = Config{MaxPHashDistance: 14, MaxCandidates: 32, TimeTolerance: time.Minute, MinFieldConfidence: 0.5, PoorFieldConfidence: 0.9}
 
 // Lookup is what the checker needs of the index (storage.Index has it).
 type Lookup interface {
@@ -50,6 +56,7 @@ type Evidence struct {
 	Hashes            Hashes
 	Fields            map[string]string  // as in scan: cip, operation, amount, currency, paid_at
 	Confidence        map[string]float64 // per field, 0–1 (nil: all sure)
+	Quality           []string           // the reader's quality reasons for the image (blurry, too_small…)
 	Data              []byte             // the file, for metadata checks (may be nil)
 	Inspected         []Reason           // single-image forensics (Inspect, CrossCheck), run before the check
 }
@@ -104,15 +111,19 @@ type fieldCmp struct {
 	misread       []string // differ by one character: one OCR confusion apart
 }
 
-func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64) fieldCmp {
+func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64, poorA, poorB bool) fieldCmp {
 	var r fieldCmp
-	unsure := func(conf map[string]float64, k string) bool {
+	below := func(conf map[string]float64, k string, min float64) bool {
 		v, ok := conf[k]
-		return ok && v < c.cfg.MinFieldConfidence
+		return ok && v < min
+	}
+	// A difference read from a poor image counts only when read surely.
+	unsureDiff := func(conf map[string]float64, k string, poor bool) bool {
+		return poor && c.cfg.PoorFieldConfidence > 0 && below(conf, k, c.cfg.PoorFieldConfidence)
 	}
 	for _, k := range []string{"cip", "operation", "amount", "paid_at"} {
 		x, y := a[k], b[k]
-		if x == "" || y == "" || unsure(ca, k) || unsure(cb, k) {
+		if x == "" || y == "" || below(ca, k, c.cfg.MinFieldConfidence) || below(cb, k, c.cfg.MinFieldConfidence) {
 			continue
 		}
 		same := x == y
@@ -125,6 +136,8 @@ func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64) fie
 		switch {
 		case same:
 			r.agree = append(r.agree, k)
+		case unsureDiff(ca, k, poorA) || unsureDiff(cb, k, poorB):
+			// neither: a blurry photo's misreading is no edit
 		case oneEdit(x, y):
 			r.differ = append(r.differ, k)
 			r.misread = append(r.misread, k)
@@ -232,7 +245,7 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 		if r.SHA256 == e.SHA256 {
 			continue // a retry seen above
 		}
-		cmp := c.compare(e.Fields, r.Fields, e.Confidence, r.Confidence)
+		cmp := c.compare(e.Fields, r.Fields, e.Confidence, r.Confidence, len(e.Quality) > 0, len(r.Quality) > 0)
 		idAgree := has(cmp.agree, "cip") || has(cmp.agree, "operation")
 		_, near := dist[r.ID]
 		switch {

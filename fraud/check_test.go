@@ -36,7 +36,7 @@ func (w *world) store(t *testing.T, e fraud.Evidence) string {
 	w.n++
 	id := fmt.Sprintf("r%03d", w.n)
 	r := &storage.Record{ID: id, Merchant: e.Merchant, OrderID: e.OrderID, ObjectKey: "2026/01/01/" + id + ".jpg", SHA256: e.SHA256,
-		PHash: e.Hashes.PHash, Fields: e.Fields, UploadedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+		PHash: e.Hashes.PHash, Fields: e.Fields, Confidence: e.Confidence, Quality: e.Quality, UploadedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	if err := w.ix.Put(r); err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +244,33 @@ func TestUnsureFieldIsNoEdit(t *testing.T) {
 		}
 		if fmt.Sprint(f.Flags) != tc.flags {
 			t.Fatalf("operation read at %.2f: flags %v, want %s", tc.conf, f.Flags, tc.flags)
+		}
+	}
+}
+
+// TestBlurryMisreadIsNoEdit: a blurry photo misread the payment time at
+// 0.85 and was held for a retake; the sharp retake of the same voucher for
+// another order reads the time right. That difference rests on the blurry
+// reading, so it is no edit: the retake is the same voucher. Read at 0.95
+// on the blurry photo, the time would count, and the retake is edited.
+func TestBlurryMisreadIsNoEdit(t *testing.T) {
+	sharp := fields("46513464", "000312038", "1354.00", "2026-11-22T20:25:57-05:00")
+	for _, tc := range []struct {
+		conf  float64
+		flags string
+	}{{0.85, "[duplicate]"}, {0.95, "[edited]"}} {
+		w := newWorld(t)
+		w.store(t, fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0},
+			Fields:     fields("46513464", "000312038", "1354.00", "2026-11-22T20:23:57-05:00"),
+			Confidence: map[string]float64{"cip": 0.36, "operation": 0.91, "amount": 0.89, "paid_at": tc.conf},
+			Quality:    []string{"blurry"}})
+		f, err := w.c.Check(fraud.Evidence{Merchant: "m", OrderID: "o2", SHA256: "sha-2", Hashes: fraud.Hashes{PHash: h0 ^ 0x3f},
+			Fields: sharp, Confidence: map[string]float64{"cip": 0.97, "operation": 0.96, "amount": 0.89, "paid_at": 0.97}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(f.Flags) != tc.flags {
+			t.Fatalf("blurry time read at %.2f: flags %v, want %s", tc.conf, f.Flags, tc.flags)
 		}
 	}
 }

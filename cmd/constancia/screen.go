@@ -53,7 +53,7 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 	fields := fieldMap(res.Fields)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Confidence: res.Confidence, Data: data, Inspected: pix})
+	f, err := s.checker.Check(fraud.Evidence{Merchant: merchant, OrderID: order, SHA256: hex.EncodeToString(sum[:]), Hashes: hs, Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Data: data, Inspected: pix})
 	if err != nil {
 		return nil, f, err
 	}
