@@ -553,7 +553,11 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 			// The strip cut to its text first; as it is when that reads no
 			// digit (single-line mode is fickle on either).
 			var words []Word
-			for _, s := range []image.Rectangle{trimEdges(page, r), r} {
+			strips := []image.Rectangle{trimEdges(page, r)}
+			if strips[0] != r {
+				strips = append(strips, r)
+			}
+			for _, s := range strips {
 				ws, err := recognize(c, crop(page, s), gosseract.PSM_SINGLE_LINE)
 				if err != nil {
 					break
@@ -562,7 +566,7 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 					ws[i].Box = ws[i].Box.Add(s.Min)
 				}
 				words = ws
-				if slices.ContainsFunc(ws, func(w Word) bool { return strings.ContainsAny(w.Text, "0123456789") }) || s == r {
+				if slices.ContainsFunc(ws, func(w Word) bool { return strings.ContainsAny(w.Text, "0123456789") }) {
 					break
 				}
 			}

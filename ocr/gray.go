@@ -49,20 +49,32 @@ func inkGray(img image.Image) *image.Gray {
 	shade := func(l, r, g, bb int) uint8 {
 		return uint8(max(0, l-(max(r, g, bb)-min(r, g, bb))*(255-l)/255))
 	}
-	src, isYCbCr := img.(*image.YCbCr)
+	rgb := func(r, g, bb, al int) uint8 {
+		l := (299*r + 587*g + 114*bb) / 1000
+		return shade((l*al+255*(255-al))/255, r, g, bb) // transparent → white
+	}
 	for y := 0; y < b.Dy(); y++ {
 		o := out.Pix[y*out.Stride:]
-		for x := 0; x < b.Dx(); x++ {
-			if isYCbCr {
+		switch src := img.(type) {
+		case *image.YCbCr:
+			for x := 0; x < b.Dx(); x++ {
 				yi, ci := src.YOffset(b.Min.X+x, b.Min.Y+y), src.COffset(b.Min.X+x, b.Min.Y+y)
 				r, g, bb := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
 				o[x] = shade(int(src.Y[yi]), int(r), int(g), int(bb))
-				continue
 			}
-			cr, cg, cb, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			r, g, bb, al := int(cr>>8), int(cg>>8), int(cb>>8), int(a>>8)
-			l := (299*r + 587*g + 114*bb) / 1000
-			o[x] = shade((l*al+255*(255-al))/255, r, g, bb) // transparent → white
+		case *image.NRGBA: // PNG screenshots
+			row := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < b.Dx(); x++ {
+				o[x] = rgb(int(row[4*x]), int(row[4*x+1]), int(row[4*x+2]), int(row[4*x+3]))
+			}
+		default:
+			for x := 0; x < b.Dx(); x++ {
+				cr, cg, cb, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				if a > 0 { // un-premultiply
+					cr, cg, cb = cr*0xffff/a, cg*0xffff/a, cb*0xffff/a
+				}
+				o[x] = rgb(int(cr>>8), int(cg>>8), int(cb>>8), int(a>>8))
+			}
 		}
 	}
 	return out

@@ -141,6 +141,12 @@ func TestInkGray(t *testing.T) {
 			t.Errorf("pixel %d: %d (luminance %d), want %d–%d", x, v, lum.Pix[x], want.lo, want.hi)
 		}
 	}
+	// A PNG decodes to NRGBA, read by its own loop: the same levels.
+	nrgba := image.NewNRGBA(img.Rect)
+	draw.Draw(nrgba, nrgba.Rect, img, image.Point{}, draw.Src)
+	if got := inkGray(nrgba); string(got.Pix) != string(g.Pix) {
+		t.Errorf("NRGBA: %v, RGBA: %v", got.Pix, g.Pix)
+	}
 	if !colourful(img) {
 		t.Error("a page of coloured print is not colourful")
 	}
