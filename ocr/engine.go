@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -426,6 +425,56 @@ func recheckPaidAt(c *gosseract.Client, page *image.Gray, res *Result) {
 	res.Confidence["paid_at"] = read * basis
 }
 
+// fitRows moves strip r up or down onto the line of ink it overlaps most:
+// a value beside its label can sit higher or lower than the label by what
+// deskewing left of a photo's slant or keystone (a third of a line over a
+// wide row), and single-line mode reads nothing of a line cut through.
+// The line is looked for within one strip height above and below; ink is
+// what is dark (under 128) across r's columns, and a line is a run of
+// inked rows, gaps of a row or two bridged; the strip returned holds it
+// with half r's height of paper above and below. r is kept when no line
+// overlaps it or the line found is more than twice its height.
+func fitRows(page *image.Gray, r image.Rectangle) image.Rectangle {
+	h := r.Dy()
+	w := image.Rect(r.Min.X, r.Min.Y-h, r.Max.X, r.Max.Y+h).Intersect(page.Rect)
+	if h < 4 || w.Empty() {
+		return r
+	}
+	inked := make([]bool, w.Dy())
+	for y := w.Min.Y; y < w.Max.Y; y++ {
+		n := 0
+		for _, p := range page.Pix[y*page.Stride+w.Min.X : y*page.Stride+w.Max.X] {
+			if p < 128 {
+				n++
+			}
+		}
+		inked[y-w.Min.Y] = n >= 2
+	}
+	best, bestLo, bestHi := 0, 0, 0
+	for i := 0; i < len(inked); {
+		if !inked[i] {
+			i++
+			continue
+		}
+		lo, hi := i, i
+		for j := i + 1; j < len(inked) && j <= hi+3; j++ {
+			if inked[j] {
+				hi = j
+			}
+		}
+		a, b := w.Min.Y+lo, w.Min.Y+hi+1
+		if ov := min(b, r.Max.Y) - max(a, r.Min.Y); ov > best {
+			best, bestLo, bestHi = ov, a, b
+		}
+		i = hi + 1
+	}
+	if best <= 0 || bestHi-bestLo > 2*h {
+		return r
+	}
+	pad := h / 2
+	return image.Rect(r.Min.X, max(w.Min.Y, bestLo-pad), r.Max.X, min(w.Max.Y, bestHi+pad))
+}
+
 // trimEdges narrows strip r of page to its text. A strip running to the
 // page's edge can end on the paper's edge (a thin, maybe slanted line) or
 // the background beyond it, and one beside a label can begin with a wide
@@ -530,6 +579,18 @@ func confirmDigits(c *gosseract.Client, page *image.Gray, res *Result, k string,
 // recoverOrphans reads, as single lines, the strip beside and the strip
 // below each label whose field no pass read, adds the words found there
 // that the page read lacks, extracts again and takes those fields.
+//
+// Each strip is read in up to three ways, until one gives the field: cut
+// to its text; the same in black and white (Tesseract's recogniser reads
+// the grey pixels, and on bold digits blurred together it can return
+// nothing where their silhouettes read surely); the strip as it is
+// (single-line mode is fickle on all three).
+// bwSure is the confidence a field read from a black-and-white strip needs.
+// Measured on 90 photos of other designs: the black-and-white strips read
+// two CIPs right, at 0.96 and 0.875, and three numbers wrong, at 0.56–0.86
+// (the 0.875 is left out with them).
+const bwSure = 0.9
+
 func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 	var extra []Word
 	var keys []string
@@ -540,6 +601,7 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 		}
 		keys = append(keys, k)
 		h := l.Dy()
+	strips:
 		for _, r := range []image.Rectangle{
 			// one line's height each: single-line mode reads whichever
 			// line a taller strip holds most of
@@ -550,29 +612,40 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 			if r.Dx() < 2*h || r.Dy() < h || h < 4 {
 				continue
 			}
-			// The strip cut to its text first; as it is when that reads no
-			// digit (single-line mode is fickle on either).
-			var words []Word
-			strips := []image.Rectangle{trimEdges(page, r)}
-			if strips[0] != r {
-				strips = append(strips, r)
-			}
-			for _, s := range strips {
-				ws, err := recognize(c, crop(page, s), gosseract.PSM_SINGLE_LINE)
+			cut := trimEdges(page, r)
+			fit := fitRows(page, cut)
+			for i, s := range []struct {
+				r  image.Rectangle
+				bw bool
+			}{{cut, false}, {fit, false}, {fit, true}, {r, false}} {
+				if (i == 1 && fit == cut) || (i == 3 && cut == r) {
+					continue
+				}
+				g := crop(page, s.r)
+				if s.bw {
+					g = binarize(g)
+				}
+				ws, err := recognize(c, g, gosseract.PSM_SINGLE_LINE)
 				if err != nil {
 					break
 				}
-				for i := range ws {
-					ws[i].Box = ws[i].Box.Add(s.Min)
+				var add []Word
+				for _, w := range ws {
+					w.Box = w.Box.Add(s.r.Min)
+					if !overlapsAny(w.Box, res.Words) && !overlapsAny(w.Box, extra) {
+						add = append(add, w)
+					}
 				}
-				words = ws
-				if slices.ContainsFunc(ws, func(w Word) bool { return strings.ContainsAny(w.Text, "0123456789") }) {
-					break
+				if len(add) == 0 {
+					continue
 				}
-			}
-			for _, w := range words {
-				if !overlapsAny(w.Box, res.Words) && !overlapsAny(w.Box, extra) {
-					extra = append(extra, w)
+				all := append(append(append([]Word(nil), res.Words...), extra...), add...)
+				// Black and white also turns blurred digits into other
+				// digits' silhouettes (5 into 3, 8 into 9): only a sure
+				// reading of them is taken.
+				if conf, found := extract(all, page.Rect).Confidence[k]; found && (!s.bw || conf >= bwSure) {
+					extra = append(extra, add...)
+					break strips
 				}
 			}
 		}

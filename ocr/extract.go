@@ -975,30 +975,21 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
 		res.aside("printed_at", l, pairConf(l))
 	}
-	res.orphans = orphanLabels(labels, res)
+	res.orphans = orphanLabels(labels)
 	return res
 }
 
-// orphanLabels returns, for each key field extract left empty, the box of
-// the highest-priority label of that field found without a value.
-func orphanLabels(labels []*item, res *Result) map[string]image.Rectangle {
-	empty := map[role]string{}
-	if res.Fields.CIP == "" {
-		empty[rCIP] = "cip"
-	}
-	if res.Fields.Operation == "" {
-		empty[rOperation] = "operation"
-	}
-	if !res.Fields.HasAmount {
-		empty[rAmount], empty[rTotal] = "amount", "amount"
-	}
-	if res.Fields.PaidAt.IsZero() {
-		empty[rDate] = "paid_at"
-	}
+// orphanLabels returns, for each key field, the box of the
+// highest-priority label of that field found without a value. The field
+// may still be filled another way (a CIP guessed from the one unclaimed
+// number) which a later pass can take back; recoverOrphans reads beside
+// the label only of a field no pass has read.
+func orphanLabels(labels []*item) map[string]image.Rectangle {
+	keyOf := map[role]string{rCIP: "cip", rOperation: "operation", rAmount: "amount", rTotal: "amount", rDate: "paid_at"}
 	out := map[string]image.Rectangle{}
 	prio, line := map[string]int{}, map[string]int{}
 	for _, l := range labels {
-		k, ok := empty[l.role]
+		k, ok := keyOf[l.role]
 		if !ok || l.pair != nil {
 			continue
 		}
@@ -1078,22 +1069,27 @@ const minFieldConfidence = 0.1
 // dropGuesses removes the fields read with less than minFieldConfidence.
 func (r *Result) dropGuesses() {
 	for k, c := range r.Confidence {
-		if c >= minFieldConfidence {
-			continue
+		if c < minFieldConfidence {
+			r.clear(k)
 		}
-		switch k {
-		case "cip":
-			r.Fields.CIP = ""
-		case "operation":
-			r.Fields.Operation = ""
-		case "amount":
-			r.Fields.AmountCents, r.Fields.HasAmount, r.Fields.Currency = 0, false, ""
-		case "paid_at":
-			r.Fields.PaidAt, r.Fields.TimeShown = time.Time{}, ""
-		}
-		delete(r.Confidence, k)
-		delete(r.Boxes, k)
 	}
+}
+
+// clear removes field k and what was recorded of its reading.
+func (r *Result) clear(k string) {
+	switch k {
+	case "cip":
+		r.Fields.CIP = ""
+	case "operation":
+		r.Fields.Operation = ""
+	case "amount":
+		r.Fields.AmountCents, r.Fields.HasAmount, r.Fields.Currency = 0, false, ""
+	case "paid_at":
+		r.Fields.PaidAt, r.Fields.TimeShown = time.Time{}, ""
+	}
+	delete(r.Confidence, k)
+	delete(r.Boxes, k)
+	delete(r.basis, k)
 }
 
 // mergeOnly is merge limited to the fields named in keys.
@@ -1127,11 +1123,22 @@ func (r *Result) merge(o *Result) {
 			r.Boxes[k] = b
 		}
 	}
-	if better("cip") {
+	// One number is never both the CIP and the operation number: a pass
+	// that reads one field as the other's value (a CIP guessed from the
+	// one unclaimed number, which another pass paired with its operation
+	// label) takes it only when surer, and the other field is then left
+	// unread rather than kept twice.
+	if better("cip") && (o.Fields.CIP != r.Fields.Operation || o.Confidence["cip"] > r.Confidence["operation"]) {
+		if o.Fields.CIP == r.Fields.Operation {
+			r.clear("operation")
+		}
 		r.Fields.CIP = o.Fields.CIP
 		take("cip")
 	}
-	if better("operation") && o.Fields.Operation != r.Fields.CIP {
+	if better("operation") && (o.Fields.Operation != r.Fields.CIP || o.Confidence["operation"] > r.Confidence["cip"]) {
+		if o.Fields.Operation == r.Fields.CIP {
+			r.clear("cip")
+		}
 		r.Fields.Operation = o.Fields.Operation
 		take("operation")
 	}

@@ -763,3 +763,46 @@ func TestWeekdayAside(t *testing.T) {
 		t.Errorf("a weekday read where none is printed: %+v", a)
 	}
 }
+
+// TestMergeKeepsCIPAndOperationApart: one pass guessed the CIP from the
+// one unclaimed number (its label read, its value dropped) and another
+// read that number beside its operation label. The number is the
+// operation's; the CIP is left unread, its label still recorded as an
+// orphan for the strip beside it to be read. Either order of passes.
+func TestMergeKeepsCIPAndOperationApart(t *testing.T) {
+	// The page as in a photo of a web confirmation: the CIP's value was
+	// dropped, and one pass lost the operation label's last word.
+	page := func(opLabel string) *Result {
+		return extract(layout(
+			[]cell{{0, "Código de pago"}},
+			[]cell{{0, "Empresa"}, {20, "Viajes Cusco SAC"}},
+			[]cell{{0, "Fecha"}, {20, "28/12/2026 12:57"}},
+			[]cell{{0, "Canal"}, {20, "Banca móvil"}},
+			[]cell{{0, "Moneda"}, {20, "Soles"}},
+			[]cell{{0, opLabel}, {20, "036762945"}},
+		), image.Rect(0, 0, 800, 800))
+	}
+	guess := page("N° de")
+	if guess.Fields.CIP != "036762945" || guess.Confidence["cip"] > 0.5 {
+		t.Fatalf("want the lone number guessed as the CIP, got %+v %v", guess.Fields, guess.Confidence)
+	}
+	if guess.orphans["cip"].Empty() {
+		t.Fatal("the CIP label is not recorded as an orphan when the CIP was only guessed")
+	}
+	if l := page("N° de operación"); l.Fields.Operation != "036762945" || l.Fields.CIP != "" {
+		t.Fatalf("labelled pass: %+v", l.Fields)
+	}
+	for _, guessFirst := range []bool{true, false} {
+		a, b := page("N° de"), page("N° de operación")
+		if !guessFirst {
+			a, b = b, a
+		}
+		a.merge(b)
+		if a.Fields.Operation != "036762945" || a.Fields.CIP != "" {
+			t.Errorf("guess first %v: CIP %q operation %q, want no CIP and the operation", guessFirst, a.Fields.CIP, a.Fields.Operation)
+		}
+		if _, ok := a.Confidence["cip"]; ok {
+			t.Errorf("guess first %v: a confidence kept for the CIP taken back", guessFirst)
+		}
+	}
+}

@@ -265,6 +265,40 @@ func maxFilter(g *image.Gray, r int) *image.Gray {
 	return out
 }
 
+// binarize returns g in black and white, split halfway between its ink
+// (the darkest 2 % of its pixels) and its paper (the median). Otsu's
+// threshold would split a strip's paper grain or the background beside
+// it as readily as ink from paper.
+func binarize(g *image.Gray) *image.Gray {
+	var hist [256]int
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	for y := 0; y < h; y++ {
+		for _, p := range g.Pix[y*g.Stride : y*g.Stride+w] {
+			hist[p]++
+		}
+	}
+	quantile := func(q float64) int {
+		n, want := 0, int(q*float64(w*h))
+		for v, c := range hist {
+			if n += c; n > want {
+				return v
+			}
+		}
+		return 255
+	}
+	t := uint8((quantile(0.02) + quantile(0.5)) / 2)
+	out := image.NewGray(g.Rect)
+	for y := 0; y < h; y++ {
+		src, dst := g.Pix[y*g.Stride:y*g.Stride+w], out.Pix[y*out.Stride:y*out.Stride+w]
+		for x, p := range src {
+			if p > t {
+				dst[x] = 255
+			}
+		}
+	}
+	return out
+}
+
 // otsu returns the Otsu threshold of g's histogram.
 func otsu(g *image.Gray) uint8 {
 	var hist [256]int

@@ -81,26 +81,34 @@ func TestRecoverOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stacked := range []bool{false, true} {
+	for _, tc := range []struct {
+		name  string
+		value fixed.Point26_6 // where the value is drawn
+	}{
+		{"beside", fixed.P(520, 60)},
+		{"stacked", fixed.P(30, 118)},
+		// A photo's slant left by deskewing: the value sits 18 px (more
+		// than half its height) above its label, and the strip level with
+		// the label cuts it through.
+		{"raised beside", fixed.P(520, 42)},
+	} {
+		stacked := tc.name
 		g := image.NewGray(image.Rect(0, 0, 900, 200))
 		draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
 		d := &font.Drawer{Dst: g, Src: image.Black, Face: regular, Dot: fixed.P(30, 60)}
 		d.DrawString("Código CIP:")
 		label := image.Rect(30, 36, 30+font.MeasureString(regular, "Código CIP:").Ceil(), 68)
-		d.Face, d.Dot = bold, fixed.P(520, 60)
-		if stacked {
-			d.Dot = fixed.P(30, 118)
-		}
+		d.Face, d.Dot = bold, tc.value
 		d.DrawString("44938268")
 		words := []Word{{Text: "Código", Box: image.Rect(30, 36, 130, 68), Conf: 0.96}, {Text: "CIP:", Box: image.Rect(140, 36, label.Max.X, 68), Conf: 0.93}}
 		res := extract(words, g.Rect)
 		if res.Fields.CIP != "" || res.orphans["cip"].Empty() {
-			t.Fatalf("stacked %v: want the CIP label orphaned, got %+v, orphans %v", stacked, res.Fields, res.orphans)
+			t.Fatalf("%s: want the CIP label orphaned, got %+v, orphans %v", stacked, res.Fields, res.orphans)
 		}
 		res.Words = words
 		recoverOrphans(c, g, res)
 		if res.Fields.CIP != "44938268" || res.Confidence["cip"] < 0.5 {
-			t.Fatalf("stacked %v: CIP %q at %.2f, want 44938268", stacked, res.Fields.CIP, res.Confidence["cip"])
+			t.Fatalf("%s: CIP %q at %.2f, want 44938268", stacked, res.Fields.CIP, res.Confidence["cip"])
 		}
 	}
 }
@@ -192,5 +200,65 @@ func TestTrimEdges(t *testing.T) {
 	blank := image.Rect(0, 0, 300, 10)
 	if got := trimEdges(page, blank); got != blank {
 		t.Errorf("blank strip: %v, want it unchanged", got)
+	}
+}
+
+// TestFitRows: a strip level with a label is moved onto the line of ink
+// it overlaps most (a value sitting higher than its label), and left as
+// it was when no line overlaps it or the ink is a block taller than two
+// lines.
+func TestFitRows(t *testing.T) {
+	page := image.NewGray(image.Rect(0, 0, 400, 300))
+	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
+	fill := func(r image.Rectangle) { draw.Draw(page, r, image.Black, image.Point{}, draw.Src) }
+	for x := 200; x < 320; x += 15 { // digits 24 px tall, at rows 20–44
+		fill(image.Rect(x, 20, x+10, 44))
+	}
+	fill(image.Rect(200, 150, 320, 260)) // a block, not a line
+	for _, tc := range []struct {
+		name      string
+		strip     image.Rectangle
+		want      image.Rectangle
+		unchanged bool
+	}{
+		{name: "raised value", strip: image.Rect(180, 34, 340, 66), want: image.Rect(180, 4, 340, 60)},
+		{name: "no ink near", strip: image.Rect(180, 90, 340, 120), unchanged: true},
+		{name: "a block", strip: image.Rect(180, 180, 340, 212), unchanged: true},
+	} {
+		got := fitRows(page, tc.strip)
+		if tc.unchanged {
+			tc.want = tc.strip
+		}
+		if got != tc.want {
+			t.Errorf("%s: fitRows = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestBinarize: a strip's paper grain (244–255) and a lighter background
+// beside it turn white, and only the ink turns black.
+func TestBinarize(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 100, 20))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(244 + i*7%12) // grain
+	}
+	for y := 0; y < 20; y++ {
+		for x := 80; x < 100; x++ {
+			g.Pix[y*g.Stride+x] = uint8(200 + (x+y)%30) // a background beside the paper
+		}
+		for x := 20; x < 40; x++ {
+			if y >= 5 && y < 15 {
+				g.Pix[y*g.Stride+x] = 35 // ink
+			}
+		}
+	}
+	b := binarize(g)
+	for y := 0; y < 20; y++ {
+		for x := 0; x < 100; x++ {
+			ink := x >= 20 && x < 40 && y >= 5 && y < 15
+			if got := b.Pix[y*b.Stride+x]; (got == 0) != ink || (got != 0 && got != 255) {
+				t.Fatalf("(%d,%d) = %d, ink %v", x, y, got, ink)
+			}
+		}
 	}
 }
