@@ -576,21 +576,22 @@ func confirmDigits(c *gosseract.Client, page *image.Gray, res *Result, k string,
 	}
 }
 
-// recoverOrphans reads, as single lines, the strip beside and the strip
-// below each label whose field no pass read, adds the words found there
-// that the page read lacks, extracts again and takes those fields.
-//
-// Each strip is read in up to three ways, until one gives the field: cut
-// to its text; the same in black and white (Tesseract's recogniser reads
-// the grey pixels, and on bold digits blurred together it can return
-// nothing where their silhouettes read surely); the strip as it is
-// (single-line mode is fickle on all three).
 // bwSure is the confidence a field read from a black-and-white strip needs.
 // Measured on 90 photos of other designs: the black-and-white strips read
 // two CIPs right, at 0.96 and 0.875, and three numbers wrong, at 0.56–0.86
 // (the 0.875 is left out with them).
 const bwSure = 0.9
 
+// recoverOrphans reads, as single lines, the strip beside and the strip
+// below each label whose field no pass read, adds the words found there
+// that the page read lacks, extracts again and takes those fields.
+//
+// Each strip is read in up to four ways, until one gives the field: cut
+// to its text; moved onto the line of ink it overlaps most (fitRows); that
+// in black and white (Tesseract's recogniser reads the grey pixels, and on
+// bold digits blurred together it can return nothing where their
+// silhouettes read surely); the strip as it is. Single-line mode is fickle
+// on all of them: each reads values the others miss.
 func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 	var extra []Word
 	var keys []string
