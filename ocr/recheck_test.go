@@ -84,13 +84,16 @@ func TestRecoverOrphans(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		value fixed.Point26_6 // where the value is drawn
+		guess string          // a CIP another pass guessed, at 0.35
 	}{
-		{"beside", fixed.P(520, 60)},
-		{"stacked", fixed.P(30, 118)},
+		{name: "beside", value: fixed.P(520, 60)},
+		{name: "stacked", value: fixed.P(30, 118)},
 		// A photo's slant left by deskewing: the value sits 18 px (more
 		// than half its height) above its label, and the strip level with
 		// the label cuts it through.
-		{"raised beside", fixed.P(520, 42)},
+		{name: "raised beside", value: fixed.P(520, 42)},
+		// A guess is read again beside the label, and the surer reading kept.
+		{name: "guessed", value: fixed.P(520, 60), guess: "44938208"},
 	} {
 		stacked := tc.name
 		g := image.NewGray(image.Rect(0, 0, 900, 200))
@@ -106,6 +109,9 @@ func TestRecoverOrphans(t *testing.T) {
 			t.Fatalf("%s: want the CIP label orphaned, got %+v, orphans %v", stacked, res.Fields, res.orphans)
 		}
 		res.Words = words
+		if tc.guess != "" {
+			res.Fields.CIP, res.Confidence["cip"] = tc.guess, 0.35
+		}
 		recoverOrphans(c, g, res)
 		if res.Fields.CIP != "44938268" || res.Confidence["cip"] < 0.5 {
 			t.Fatalf("%s: CIP %q at %.2f, want 44938268", stacked, res.Fields.CIP, res.Confidence["cip"])
@@ -260,5 +266,30 @@ func TestBinarize(t *testing.T) {
 				t.Fatalf("(%d,%d) = %d, ink %v", x, y, got, ink)
 			}
 		}
+	}
+}
+
+// TestUnionWords: the words of later passes join the first's where they
+// overlap none of it, so a label one pass read pairs with a value only
+// another pass read; where two overlap, the first pass's word stays.
+func TestUnionWords(t *testing.T) {
+	first := layout(
+		[]cell{{0, "Nro. de operación"}},
+		[]cell{{0, "Fecha"}, {20, "28/12/2026 12:57"}},
+	)
+	later := layout(
+		[]cell{{0, "Nro. de 0peracion"}, {20, "450938095"}},
+		[]cell{{20, "28/12/2026 12:51"}},
+	)
+	u := unionWords(first, [][]Word{later})
+	if len(u) != len(first)+1 {
+		t.Fatalf("union has %d words, want the first's %d and the later value: %v", len(u), len(first), u)
+	}
+	r := extract(u, image.Rect(0, 0, 800, 800))
+	if r.Fields.Operation != "450938095" || r.Confidence["operation"] < 0.8 {
+		t.Errorf("operation %q at %.2f, want 450938095 paired with its label", r.Fields.Operation, r.Confidence["operation"])
+	}
+	if got := r.Fields.PaidAt.Format("15:04"); got != "12:57" {
+		t.Errorf("paid at %s, want the first pass's 12:57", got)
 	}
 }
