@@ -899,12 +899,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			}
 		}
 	} else {
-		for _, v := range values { // an unlabelled amount with a currency sign
-			if v.kind == kMoney && v.pair == nil && v.currency != "" && !v.whole {
-				amt, amtConf = v, 0.5
-				break
-			}
-		}
+		amt, amtConf = unlabelledAmount(values, median(hs))
 	}
 	if amt != nil {
 		res.Fields.AmountCents, res.Fields.HasAmount = amt.cents, true
@@ -978,6 +973,47 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	res.orphans = orphanLabels(labels)
 	return res
+}
+
+// heroSize is how much taller than the page's median word an unlabelled
+// amount must be to be its headline, and heroApart how near in size
+// another unlabelled amount may come (as a fraction of the headline's).
+const (
+	heroSize  = 1.4
+	heroApart = 0.8
+)
+
+// unlabelledAmount picks the amount of a page whose amount label was not
+// read, or that prints none, from the amounts with a currency sign no label
+// claimed, and the confidence its pairing lends: the first in reading
+// order, at half; or, at 0.9, the headline amount a confirmation sets in
+// its largest type ("¡Pago exitoso!  S/ 35.00") when it stands heroSize
+// above the page's text and no other such amount comes near its size.
+func unlabelledAmount(values []*item, medianH int) (*item, float64) {
+	var cands []*item
+	for _, v := range values {
+		if v.kind == kMoney && v.pair == nil && v.currency != "" && !v.whole {
+			cands = append(cands, v)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, 1
+	}
+	hero := cands[0]
+	for _, v := range cands[1:] {
+		if v.box.Dy() > hero.box.Dy() {
+			hero = v
+		}
+	}
+	if float64(hero.box.Dy()) < heroSize*float64(medianH) {
+		return cands[0], 0.5
+	}
+	for _, v := range cands {
+		if v != hero && float64(v.box.Dy()) >= heroApart*float64(hero.box.Dy()) {
+			return cands[0], 0.5
+		}
+	}
+	return hero, 0.9
 }
 
 // orphanLabels returns, for each key field, the box of the

@@ -809,3 +809,47 @@ func TestMergeKeepsCIPAndOperationApart(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlineAmount: a confirmation that prints its amount without a
+// label, in its largest type, gives that amount at a confidence a merchant
+// can verify on; an unlabelled amount the size of the page's text, or one
+// of two large ones, stays at half confidence.
+func TestHeadlineAmount(t *testing.T) {
+	page := func(first, second int) []Word {
+		ws := layout(
+			[]cell{{0, "Pago exitoso"}},
+			[]cell{},
+			[]cell{},
+			[]cell{{0, "Código CIP"}, {20, "48911953"}},
+			[]cell{{0, "Comisión"}, {20, "S/ 0.00"}},
+			[]cell{{0, "Nro. de operación"}, {20, "958243001"}},
+			[]cell{{0, "Cuenta"}, {20, "Ahorros ****6212"}},
+			[]cell{{0, "Saldo disponible"}, {20, "S/ 12.00"}},
+		)
+		// the headline amount, first high (rows 1–2)
+		ws = append(ws, Word{Text: "S/", Box: image.Rect(0, 26, 40, 26+first), Conf: 0.6},
+			Word{Text: "439.00", Box: image.Rect(50, 26, 200, 26+first), Conf: 0.96})
+		for i, w := range ws { // "Saldo disponible" is no label: a second unlabelled amount
+			if w.Text == "12.00" || (w.Text == "S/" && w.Box.Min.Y == 7*24) {
+				ws[i].Box.Max.Y = ws[i].Box.Min.Y + second
+			}
+		}
+		return ws
+	}
+	for _, tc := range []struct {
+		name          string
+		first, second int
+		want          string
+		min, max      float64
+	}{
+		{"headline twice the text", 40, 18, "439.00", 0.85, 1},
+		{"amount the size of the text", 18, 18, "439.00", 0, 0.5},
+		{"two large amounts", 40, 36, "439.00", 0, 0.5},
+	} {
+		r := extract(page(tc.first, tc.second), image.Rect(0, 0, 900, 300))
+		c := r.Confidence["amount"]
+		if r.Fields.Amount() != tc.want || c < tc.min || c > tc.max {
+			t.Errorf("%s: amount %s at %.2f, want %s in [%.2f, %.2f]", tc.name, r.Fields.Amount(), c, tc.want, tc.min, tc.max)
+		}
+	}
+}
