@@ -958,14 +958,11 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Confidence["paid_at"] = t.conf * 0.6
 		res.Boxes["paid_at"] = t.box
 	} else {
-		for _, v := range values { // an unlabelled date-time, not a print date
-			if v.kind == kDate && v.hasTime && v.pair == nil {
-				res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
-				res.Confidence["paid_at"] = v.conf * 0.5
-				res.basis["paid_at"] = 0.5
-				res.Boxes["paid_at"] = v.box
-				break
-			}
+		if v, basis := unlabelledDateTime(labels, values); v != nil {
+			res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
+			res.Confidence["paid_at"] = v.conf * basis
+			res.basis["paid_at"] = basis
+			res.Boxes["paid_at"] = v.box
 		}
 	}
 	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
@@ -1014,6 +1011,33 @@ func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 		}
 	}
 	return hero, 0.9
+}
+
+// unlabelledDateTime picks the payment's date-time on a page where no
+// date label paired with one (a light grey label lost on a photo), from
+// the date-times with a time no label claimed, and the confidence its
+// pairing lends: the first in reading order, at half; at 0.9 when it is
+// the only one and no label of another date (a print stamp, an issue or
+// due date) was read without its value, which it could then be.
+func unlabelledDateTime(labels, values []*item) (*item, float64) {
+	var cands []*item
+	for _, v := range values {
+		if v.kind == kDate && v.hasTime && v.pair == nil {
+			cands = append(cands, v)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, 0
+	}
+	if len(cands) > 1 {
+		return cands[0], 0.5
+	}
+	for _, l := range labels {
+		if l.kind == kDate && l.role.stamp() && l.pair == nil {
+			return cands[0], 0.5
+		}
+	}
+	return cands[0], 0.9
 }
 
 // orphanLabels returns, for each key field, the box of the

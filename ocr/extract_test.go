@@ -853,3 +853,43 @@ func TestHeadlineAmount(t *testing.T) {
 		}
 	}
 }
+
+// TestUnlabelledDateTime: a page whose date label was lost gives its one
+// date-time at a confidence a merchant can verify on; two date-times, or
+// one beside a due-date label read without its value, stay at half.
+func TestUnlabelledDateTime(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rows     [][]cell
+		want     string
+		min, max float64
+	}{
+		{"the only date-time", [][]cell{
+			{{0, "Código CIP"}, {20, "48911953"}},
+			{{20, "16/10/2026 22:34"}},
+		}, "2026-10-16T22:34:00-05:00", 0.8, 1}, // the policy's auto-verify default
+		{"two date-times", [][]cell{
+			{{0, "Código CIP"}, {20, "48911953"}},
+			{{20, "16/10/2026 22:34"}},
+			{{20, "14/10/2026 08:00"}},
+		}, "2026-10-16T22:34:00-05:00", 0, 0.5},
+		{"a due-date label without its value", [][]cell{
+			{{0, "Código CIP"}, {20, "48911953"}},
+			{{0, "Fecha de vencimiento"}},
+			{},
+			{},
+			{},
+			{},
+			{{20, "16/10/2026 22:34"}},
+		}, "2026-10-16T22:34:00-05:00", 0, 0.5},
+	} {
+		r := extract(layout(tc.rows...), image.Rect(0, 0, 900, 300))
+		got, c := "", r.Confidence["paid_at"]
+		if !r.Fields.PaidAt.IsZero() {
+			got = r.Fields.PaidAt.Format(time.RFC3339)
+		}
+		if got != tc.want || c < tc.min || c > tc.max {
+			t.Errorf("%s: paid_at %q at %.2f, want %q in [%.2f, %.2f]", tc.name, got, c, tc.want, tc.min, tc.max)
+		}
+	}
+}
