@@ -265,7 +265,8 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		res.merge(pr)
 	}
 	// A label one pass read beside a value only another read: the words
-	// of all passes, the first's kept where two overlap, read as one page.
+	// of all passes read as one page, the earlier pass's word kept where
+	// two overlap.
 	if res.weak() && len(others) > 0 {
 		res.merge(extract(unionWords(words, others), prep.Image.Rect))
 	}
@@ -370,8 +371,8 @@ func turnUpright(c *gosseract.Client, img image.Image, cfg PrepConfig, first pag
 	return first
 }
 
-// unionWords returns base and the words of others that overlap no word
-// kept before them by more than a third of the smaller box.
+// unionWords returns base and the words of others, in order, that overlap
+// no word kept before them by more than a third of the smaller box.
 func unionWords(base []Word, others [][]Word) []Word {
 	out := append([]Word(nil), base...)
 	for _, ws := range others {
