@@ -768,7 +768,8 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	for _, w := range words {
 		hs = append(hs, w.Box.Dy())
 	}
-	rowH := math.Max(float64(median(hs))*1.3, 8)
+	medH := median(hs)
+	rowH := math.Max(float64(medH)*1.3, 8)
 	docText := strings.Builder{}
 	for i, l := range lines {
 		docText.WriteString(fold(l.text) + "\n")
@@ -899,7 +900,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			}
 		}
 	} else {
-		amt, amtConf = unlabelledAmount(values, median(hs))
+		amt, amtConf = unlabelledAmount(values, medH)
 	}
 	if amt != nil {
 		res.Fields.AmountCents, res.Fields.HasAmount = amt.cents, true
