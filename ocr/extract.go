@@ -175,6 +175,16 @@ func buildLines(words []Word) []line {
 	}
 	for i := range lines {
 		l := &lines[i]
+		// A box Tesseract drew too wide ("CIP:" reaching over the value
+		// after it, in a narrow face held askew) ends where the next word
+		// begins: a label must not cover its value. Not for a mark ("|",
+		// the paper's edge read inside a value's box) or a lone letter.
+		for j := 1; j < len(l.words); j++ {
+			prev, next := &l.words[j-1].Box, l.words[j]
+			if prev.Max.X > next.Box.Min.X && next.Box.Min.X > prev.Min.X && alnumCount(next.Text) >= 1 && len([]rune(next.Text)) >= 2 {
+				prev.Max.X = next.Box.Min.X
+			}
+		}
 		var sb strings.Builder
 		n := 0
 		for j, w := range l.words {
@@ -191,6 +201,17 @@ func buildLines(words []Word) []line {
 	}
 	sort.SliceStable(lines, func(a, b int) bool { return lines[a].words[0].Box.Min.Y < lines[b].words[0].Box.Min.Y })
 	return lines
+}
+
+// alnumCount is the number of letters and digits in s.
+func alnumCount(s string) int {
+	n := 0
+	for _, c := range s {
+		if unicode.IsLetter(c) || unicode.IsDigit(c) {
+			n++
+		}
+	}
+	return n
 }
 
 // repairNumeric fixes common OCR confusions inside tokens that are mostly
@@ -454,23 +475,20 @@ func lineItems(l line, li int) []*item {
 		add(m[0], m[1], &item{kind: kNum, text: low[m[0]:m[1]]})
 	}
 	// Labels: longest dictionary phrase at each token, on the free text.
+	// A phrase may also be one token, its words run together ("CODIGOCIP:"
+	// where a narrow font's word gap is lost).
 	toks := tokens(low, taken)
 	for i := 0; i < len(toks); {
-		best, bestN := -1, 0
+		best, bestWords, bestN := -1, 0, 0
 		for di, d := range labelDefs {
 			ws := strings.Fields(d.phrase)
-			if len(ws) <= bestN || i+len(ws) > len(toks) {
+			if len(ws) <= bestWords {
 				continue
 			}
-			ok := true
-			for k, w := range ws {
-				if !similar(toks[i+k].s, w) {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				best, bestN = di, len(ws)
+			if i+len(ws) <= len(toks) && similarAll(toks[i:i+len(ws)], ws) {
+				best, bestWords, bestN = di, len(ws), len(ws)
+			} else if joined := strings.Join(ws, ""); len(ws) > 1 && len(joined) >= 6 && similar(toks[i].s, joined) {
+				best, bestWords, bestN = di, len(ws), 1
 			}
 		}
 		if best < 0 {
@@ -529,6 +547,16 @@ func tokens(low string, taken []bool) []ltok {
 
 // similar reports whether OCR'd token t matches label word w, allowing one
 // edit in words of five letters or more and two in words of eight or more.
+// similarAll reports whether each token matches the label word in its place.
+func similarAll(ts []ltok, ws []string) bool {
+	for k, w := range ws {
+		if !similar(ts[k].s, w) {
+			return false
+		}
+	}
+	return true
+}
+
 func similar(t, w string) bool {
 	t = strings.TrimSuffix(t, ":")
 	if t == w {

@@ -893,3 +893,50 @@ func TestUnlabelledDateTime(t *testing.T) {
 		}
 	}
 }
+
+// TestWideLabelBox: on a narrow face photographed askew Tesseract drew
+// "CIP:" and "IMPORTE:" boxes over the values after them. A value inside
+// its label's box was refused ("a value on the row sits right of its
+// label"), so the CIP was only guessed and the Importe took the
+// commission's value from the row below. Boxes now end where the next
+// word begins.
+func TestWideLabelBox(t *testing.T) {
+	ws := []Word{
+		{Text: "CODIGO", Box: image.Rect(343, 1245, 560, 1327), Conf: 0.97},
+		{Text: "CIP:", Box: image.Rect(580, 1245, 900, 1327), Conf: 0.96},
+		{Text: "29039886", Box: image.Rect(680, 1249, 900, 1308), Conf: 0.97},
+		{Text: "IMPORTE:", Box: image.Rect(341, 1371, 757, 1431), Conf: 0.93},
+		{Text: "S/", Box: image.Rect(596, 1367, 650, 1451), Conf: 0.92},
+		{Text: "872.20", Box: image.Rect(660, 1367, 817, 1451), Conf: 0.97},
+		{Text: "COMISION:", Box: image.Rect(336, 1494, 600, 1554), Conf: 0.93},
+		{Text: "S/", Box: image.Rect(619, 1490, 670, 1574), Conf: 0.92},
+		{Text: "1.00", Box: image.Rect(680, 1490, 787, 1574), Conf: 0.96},
+	}
+	r := extract(ws, image.Rect(0, 0, 1400, 2000))
+	if r.Fields.CIP != "29039886" || r.Confidence["cip"] < 0.9 {
+		t.Errorf("CIP %q at %.2f, want 29039886 paired with its label", r.Fields.CIP, r.Confidence["cip"])
+	}
+	if r.Fields.Amount() != "872.20" {
+		t.Errorf("amount %s, want 872.20 (1.00 is the commission)", r.Fields.Amount())
+	}
+}
+
+// TestGluedLabel: a label whose words ran together ("CODIGOCIP:",
+// "NRO.OPERACION:", as Tesseract reads a narrow face's small gaps) is
+// still its label.
+func TestGluedLabel(t *testing.T) {
+	r := extract(layout(
+		[]cell{{0, "CODIGOCIP:"}, {16, "29039886"}},
+		[]cell{{0, "NRO.OPERACION:"}, {16, "555053"}},
+		[]cell{{0, "FECHAYHORA:"}, {16, "07/06/2026 15:18"}},
+	), image.Rect(0, 0, 800, 800))
+	if r.Fields.CIP != "29039886" || r.Confidence["cip"] < 0.85 {
+		t.Errorf("CIP %q at %.2f, want 29039886 beside its label", r.Fields.CIP, r.Confidence["cip"])
+	}
+	if r.Fields.Operation != "555053" {
+		t.Errorf("operation %q, want 555053", r.Fields.Operation)
+	}
+	if r.Confidence["paid_at"] < 0.85 {
+		t.Errorf("paid_at at %.2f, want it beside its label", r.Confidence["paid_at"])
+	}
+}
