@@ -480,14 +480,14 @@ func lineItems(l line, li int) []*item {
 	toks := tokens(low, taken)
 	for i := 0; i < len(toks); {
 		best, bestWords, bestN := -1, 0, 0
-		for di, d := range labelDefs {
-			ws := strings.Fields(d.phrase)
+		for di, ph := range labelPhrases {
+			ws := ph.words
 			if len(ws) <= bestWords {
 				continue
 			}
 			if i+len(ws) <= len(toks) && similarAll(toks[i:i+len(ws)], ws) {
 				best, bestWords, bestN = di, len(ws), len(ws)
-			} else if joined := strings.Join(ws, ""); len(ws) > 1 && len(joined) >= 6 && similar(toks[i].s, joined) {
+			} else if len(ws) > 1 && len(ph.joined) >= 6 && similar(toks[i].s, ph.joined) {
 				best, bestWords, bestN = di, len(ws), 1
 			}
 		}

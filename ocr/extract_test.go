@@ -940,3 +940,17 @@ func TestGluedLabel(t *testing.T) {
 		t.Errorf("paid_at at %.2f, want it beside its label", r.Confidence["paid_at"])
 	}
 }
+
+// BenchmarkExtract: fields from a 40-line page of words (extract runs for
+// every pass, for the passes' words together and for each orphan strip).
+func BenchmarkExtract(b *testing.B) {
+	var rows [][]cell
+	for i := 0; i < 20; i++ {
+		rows = append(rows, []cell{{0, "Código de pago"}, {20, "12345678"}}, []cell{{0, "Texto de relleno largo aqui"}, {30, "S/ 12.00"}})
+	}
+	ws := layout(rows...)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		extract(ws, image.Rect(0, 0, 900, 2000))
+	}
+}

@@ -1,5 +1,7 @@
 package ocr
 
+import "strings"
+
 // kind is the type of value a label announces or a token holds.
 type kind uint8
 
@@ -110,3 +112,20 @@ var labelDefs = []labelDef{
 	{"banco", kText, rNone, 0}, {"direccion", kText, rNone, 0}, {"usuario", kText, rNone, 0},
 	{"ordenante", kText, rNone, 0}, {"descripcion", kText, rNone, 0}, {"detalle", kText, rNone, 0},
 }
+
+// labelPhrases holds each of labelDefs' phrases split into words, and run
+// together ("codigocip"), in labelDefs' order.
+var labelPhrases = func() []struct {
+	words  []string
+	joined string
+} {
+	out := make([]struct {
+		words  []string
+		joined string
+	}, len(labelDefs))
+	for i, d := range labelDefs {
+		out[i].words = strings.Fields(d.phrase)
+		out[i].joined = strings.Join(out[i].words, "")
+	}
+	return out
+}()
