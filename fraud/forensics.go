@@ -381,6 +381,11 @@ func inspectField(ts []Traits, field string, flat bool, cfg ForensicsConfig) (Re
 			best = &s
 		}
 	}
+	heights := make([]float64, len(peers))
+	for i, p := range peers {
+		heights[i] = p.Height
+	}
+	peerHeight := median(heights)
 	for _, t := range own {
 		var same []Traits // digits of about the same size
 		for _, p := range peers {
@@ -418,11 +423,7 @@ func inspectField(ts []Traits, field string, flat bool, cfg ForensicsConfig) (Re
 		// keeps steeper edges through a photo's blur than small print does:
 		// a 64-pt light amount measured 1.35× (z 6.2) on a genuine photo.
 		// Its sharpness is no verdict.
-		heights := make([]float64, len(peers))
-		for i, p := range peers {
-			heights[i] = p.Height
-		}
-		headline := t.Height > headlineHeight*median(heights)
+		headline := t.Height > headlineHeight*peerHeight
 		higher(t.Sharp, peers, func(p Traits) float64 { return p.Sharp }, 0.04, cfg.SharpZ, cfg.SharpRatio, 0, !headline,
 			"its edges are %.2f× as sharp as the other words' (z %.1f)")
 		// Paper noise is never a verdict: a value near the paper's edge has

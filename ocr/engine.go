@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/otiai10/gosseract/v2"
 
@@ -319,13 +318,7 @@ type pageRead struct {
 func (r *pageRead) weigh() {
 	r.sure, r.mass = 0, 0
 	for _, w := range r.words {
-		k := 0
-		for _, c := range w.Text {
-			if unicode.IsLetter(c) || unicode.IsDigit(c) {
-				k++
-			}
-		}
-		if k < 3 {
+		if alnumCount(w.Text) < 3 {
 			continue
 		}
 		r.mass += w.Conf
