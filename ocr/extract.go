@@ -385,7 +385,7 @@ func lineItems(l line, li int) []*item {
 	}
 	// Dates (with an optional time), textual dates, then times alone.
 	for _, re := range []*regexp.Regexp{reTxt, reTxtShort, reTxtMDY, reDMY, reYMD} {
-		for _, m := range re.FindAllStringSubmatchIndex(low, -1) {
+		for _, m := range findDates(re, low) {
 			if !free(m[0], m[1]) {
 				continue
 			}
@@ -664,6 +664,41 @@ func parseTimeMatch(low string, m []int, g int) (tod, bool) {
 	return tod{tod: h*3600 + mi*60 + s, secs: secs}, true
 }
 
+// findDates returns re's matches in low that parse as dates. A match that
+// is no date ("07 - 21/11" of "18:42:07 - 21/11/2026", day 7 of month 21)
+// must not hide one that starts inside it, so the search resumes at the
+// next word after a rejected match rather than after its end.
+func findDates(re *regexp.Regexp, low string) [][]int {
+	var out [][]int
+	for pos := 0; pos < len(low); {
+		m := re.FindStringSubmatchIndex(low[pos:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += pos
+			}
+		}
+		// A match found from inside a word does not start a word.
+		if m[0] > 0 && isAlnum(low[m[0]-1]) && isAlnum(low[m[0]]) {
+			pos = m[0] + 1
+			continue
+		}
+		if _, ok := parseDate(re, low, m); ok {
+			out = append(out, m)
+			pos = m[1]
+			continue
+		}
+		pos = m[0] + 1
+	}
+	return out
+}
+
+func isAlnum(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z'
+}
+
 func parseDate(re *regexp.Regexp, low string, m []int) (*item, bool) {
 	get := func(g int) string {
 		if m[2*g] < 0 {
@@ -756,6 +791,11 @@ func align(labels, values []*item, rowH float64) {
 		s := 10 - math.Abs(dy)
 		if l.kind == kAny {
 			s -= 3
+		}
+		if l.kind == kTime && v.kind == kDate {
+			// "Fecha  Hora" over "21/11/2026 18:42:07": the date and time
+			// belong to the date label, which a time label must not take.
+			s -= 0.5
 		}
 		return s
 	}

@@ -611,6 +611,15 @@ func TestPaymentTimeStyles(t *testing.T) {
 		{"21/11/2026 18:05h", "2026-11-21T18:05:00-05:00"},
 		{"21/11/2026 18:05:07hrs", "2026-11-21T18:05:07-05:00"},
 		{"21-nov-2026 18:05 hs", "2026-11-21T18:05:00-05:00"},
+		// The time before the date: "07 - 21/11" is no date and must not
+		// hide the one that starts inside it.
+		{"18:05:07 - 21/11/2026", "2026-11-21T18:05:07-05:00"},
+		{"18:05 21/11/2026", "2026-11-21T18:05:00-05:00"},
+		{"21.11.2026 18:05", "2026-11-21T18:05:00-05:00"},
+		{"21 NOV 2026 18:05", "2026-11-21T18:05:00-05:00"},
+		{"2026/11/21 18:05:07", "2026-11-21T18:05:07-05:00"},
+		{"21 Nov. 2026 | 18:05", "2026-11-21T18:05:00-05:00"},
+		{"Sáb., 21/11/2026 18:05", "2026-11-21T18:05:00-05:00"},
 	} {
 		r := extract(layout([]cell{{0, "Fecha de pago:"}, {16, tc.in}}), image.Rect(0, 0, 900, 100))
 		got := ""
@@ -952,5 +961,17 @@ func BenchmarkExtract(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		extract(ws, image.Rect(0, 0, 900, 2000))
+	}
+}
+
+// TestDateTimeUnderHeaders: "Fecha  Hora" printed as column headings over
+// one "21/11/2026 18:42:07" is the date label's value, not the time label's
+// (both fit; the time label used to take it and the payment was lost).
+func TestDateTimeUnderHeaders(t *testing.T) {
+	for _, gap := range []int{12, 22} {
+		r := extract(layout([]cell{{0, "Fecha"}, {gap, "Hora"}}, []cell{{0, "21/11/2026"}, {gap, "18:42:07"}}), image.Rect(0, 0, 1200, 200))
+		if got := r.Fields.PaidAt.Format(time.RFC3339); r.Fields.PaidAt.IsZero() || got != "2026-11-21T18:42:07-05:00" {
+			t.Errorf("gap %d: paid_at %v", gap, r.Fields.PaidAt)
+		}
 	}
 }
