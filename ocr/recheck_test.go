@@ -293,3 +293,25 @@ func TestUnionWords(t *testing.T) {
 		t.Errorf("paid at %s, want the first pass's 12:57", got)
 	}
 }
+
+func TestPhantomDigit(t *testing.T) {
+	for _, tc := range []struct {
+		long, short string
+		want        bool
+	}{
+		{"004078363", "00407863", true}, // a 3 invented between 8 and 6
+		{"12345", "1245", true},
+		{"8610885257", "861088525", false},   // the last digit: a clipped crop
+		{"18610885257", "8610885257", false}, // the first digit
+		{"12887", "1287", false},             // a digit of a run
+		{"12345", "12345", false},
+		{"12345", "1235", true},
+		{"123456", "1245", false},
+		{"12345", "1345", true},
+		{"12345", "1354", false},
+	} {
+		if got := phantomDigit(tc.long, tc.short); got != tc.want {
+			t.Errorf("phantomDigit(%q, %q) = %v, want %v", tc.long, tc.short, got, tc.want)
+		}
+	}
+}

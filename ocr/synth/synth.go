@@ -192,6 +192,8 @@ func Render(v *Voucher, opt Options) ([]byte, error) {
 		img = renderStacked(v, r)
 	case "header":
 		img = renderHeader(v, r)
+	case "table":
+		img = renderTable(v, r)
 	default:
 		img = renderApp(v, r)
 	}
@@ -454,6 +456,77 @@ func renderHeader(v *Voucher, r *rand.Rand) *image.Gray {
 	row(pick(r, "N° de operación", "Operación"), v.Operation)
 	row("Cuenta", fmt.Sprintf("**** %04d", r.IntN(9999)))
 	c.y += 30
+	return crop(img, c.y)
+}
+
+// renderTable draws a bank's operation record whose date, time and
+// operation number are a table: grey column headings over one row of
+// values, the time printed before the date on some. Below, rows of label
+// and value with a debit account and a total charged.
+func renderTable(v *Voucher, r *rand.Rand) *image.Gray {
+	w := 760
+	img := image.NewGray(image.Rect(0, 0, w, 1100))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	f, fb, small := face(loaded.sans, 24), face(loaded.sansBold, 24), face(loaded.sans, 20)
+	c := &canvas{img: img, y: 70}
+	c.text(face(loaded.sansBold, 30), pick(r, "BANCO DEL SUR", "CAJA ANDINA"), 40, 0)
+	c.y += 50
+	c.text(f, pick(r, "Constancia de operación", "Detalle de la operación"), 40, 0)
+	c.y += 40
+	c.text(small, "Pago de servicios - PagoEfectivo", 40, 0)
+	c.y += 30
+	rule := func() {
+		draw.Draw(img, image.Rect(40, c.y, w-40, c.y+2), image.NewUniform(color.Gray{Y: 160}), image.Point{}, draw.Src)
+		c.y += 45
+	}
+	rule()
+	// The table: headings in grey, values in bold below them.
+	t := v.paid
+	v.TimeShown = "second"
+	var day, clock string
+	switch r.IntN(3) {
+	case 0:
+		day, clock = t.Format("02/01/2006"), t.Format("15:04:05")
+	case 1:
+		day, clock = t.Format("02-01-2006"), t.Format("15:04:05")
+	default:
+		v.TimeShown = "minute"
+		v.paid = v.paid.Truncate(time.Minute)
+		day, clock = fmt.Sprintf("%02d %s %d", t.Day(), monthsES[t.Month()-1], t.Year()), t.Format("03:04 PM")
+	}
+	cols := []struct{ head, value string }{
+		{"Fecha", day}, {"Hora", clock},
+		{pick(r, "N° de operación", "Nro. Operación", "Operación"), v.Operation},
+	}
+	if r.IntN(2) == 0 {
+		cols[0], cols[1] = cols[1], cols[0] // time first
+	}
+	grey := &font.Drawer{Dst: img, Src: image.NewUniform(color.Gray{Y: 110}), Face: small}
+	xs := []int{40, 300, 520}
+	for i, col := range cols {
+		grey.Dot = fixed.P(xs[i], c.y)
+		grey.DrawString(col.head)
+	}
+	c.y += 40
+	for i, col := range cols {
+		c.text(fb, col.value, xs[i], 0)
+	}
+	c.y += 30
+	rule()
+	row := func(label, value string) {
+		c.text(f, label, 40, 0)
+		c.text(fb, value, w-40, 1)
+		c.y += 56
+	}
+	row(pick(r, "Código de pago", "Cód. de pago CIP", "Código CIP"), v.CIP)
+	row("Empresa", pick(r, "PagoEfectivo - Tienda Global SAC", "PagoEfectivo - Mercado Digital"))
+	row("Cuenta de cargo", fmt.Sprintf("Ahorros **** %04d", r.IntN(9999)))
+	m := money(v, r)
+	sign := m[:strings.LastIndexByte(m, ' ')+1]
+	row(pick(r, "Importe", "Monto de la operación", "Importe pagado"), m)
+	row("Comisión", sign+"0.00")
+	row(pick(r, "Total cargado", "Total debitado"), m)
+	c.y += 20
 	return crop(img, c.y)
 }
 
