@@ -142,6 +142,37 @@ type line struct {
 // buildLines groups words into lines by geometry: a word joins the line
 // whose last word ends just left of it at the same height. Tesseract's own
 // line ids are not used: sparse-text mode gives every word its own.
+// reGluedMeridian is a time read as one word with its meridian
+// ("06:42pm", "6:42p.m.").
+var reGluedMeridian = regexp.MustCompile(`(?i)^(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)([ap]\.?\s?m\.?)$`)
+
+// splitMeridian parts a time glued to its meridian into two words, the
+// box divided by characters, as a time printed "06:42 p.m." reads.
+func splitMeridian(words []Word) []Word {
+	var out []Word // nil until a word is split
+	for i, w := range words {
+		m := reGluedMeridian.FindStringSubmatch(w.Text)
+		if m == nil {
+			if out != nil {
+				out = append(out, w)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]Word, 0, len(words)+1), words[:i]...)
+		}
+		cut := w.Box.Min.X + w.Box.Dx()*len(m[1])/len(w.Text)
+		t, ap := w, w
+		t.Text, t.Box.Max.X = m[1], cut
+		ap.Text, ap.Box.Min.X = m[2], cut+1
+		out = append(out, t, ap)
+	}
+	if out == nil {
+		return words
+	}
+	return out
+}
+
 func buildLines(words []Word) []line {
 	ws := append([]Word(nil), words...)
 	sort.SliceStable(ws, func(a, b int) bool { return ws[a].Box.Min.X < ws[b].Box.Min.X })
@@ -830,7 +861,7 @@ func align(labels, values []*item, rowH float64) {
 // extract turns OCR words into fields.
 func extract(words []Word, bounds image.Rectangle) *Result {
 	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}, basis: map[string]float64{}}
-	lines := buildLines(words)
+	lines := buildLines(splitMeridian(words))
 	var labels, values []*item
 	var hs []int
 	for _, w := range words {
