@@ -312,6 +312,8 @@ func foldRune(r rune) byte {
 		return 'n'
 	case '°', 'º':
 		return 'o'
+	case '’', '‘', '´', '`':
+		return '\''
 	}
 	if r < 128 {
 		return byte(unicode.ToLower(r))
@@ -346,7 +348,9 @@ var (
 	reTxtMDY      = regexp.MustCompile(`\b(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?\s*(\d{1,2}),?\s*(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
 	reISOT        = regexp.MustCompile(`(\d)t(\d)`) // "2026-11-21t18:05:07": the T of ISO 8601
 	reTime        = regexp.MustCompile(`\b` + timePat)
-	reMoney       = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*)?(\d{1,3}(?:[,.]\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reMoney       = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$|soles|dolares)\s*)?(\d{1,3}(?:[,.']\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	// reMoneySuffix is a currency named after the amount ("75.50 dolares").
+	reMoneySuffix = regexp.MustCompile(`^\s*(soles|pen|dolares|usd|us\$)\b`)
 	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
 	reWholeMoney  = regexp.MustCompile(`(s/\s?\.?|s/,|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?:,\d{3})+|\d{1,6})\b`)
 	reNumber      = regexp.MustCompile(`\b\d{5,14}\b`)
@@ -462,6 +466,8 @@ func lineItems(l line, li int) []*item {
 		cur := ""
 		if m[2] >= 0 {
 			cur = currencyOf(low[m[2]:m[3]])
+		} else if sm := reMoneySuffix.FindStringSubmatch(low[m[1]:]); sm != nil {
+			cur = currencyOf(sm[1])
 		}
 		cents, ok := parseCents(low[m[4]:m[5]])
 		if !ok {
@@ -633,7 +639,7 @@ func abs(x int) int {
 // currencyOf names the currency of a matched sign ("s/.", "us$", "pen"…).
 func currencyOf(sign string) string {
 	switch c := strings.ReplaceAll(sign, " ", ""); {
-	case strings.HasPrefix(c, "us"), c == "usd", c == "$":
+	case strings.HasPrefix(c, "us"), c == "usd", c == "$", c == "dolares":
 		return "USD"
 	}
 	return "PEN"
@@ -645,7 +651,7 @@ func parseCents(s string) (int64, bool) {
 		return 0, false
 	}
 	dec := s[len(s)-2:]
-	intPart := strings.NewReplacer(",", "", ".", "").Replace(s[:len(s)-3])
+	intPart := strings.NewReplacer(",", "", ".", "", "'", "").Replace(s[:len(s)-3])
 	if intPart == "" || len(intPart) > 9 {
 		return 0, false
 	}

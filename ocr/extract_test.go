@@ -270,7 +270,7 @@ func TestExtract(t *testing.T) {
 }
 
 func TestParseCents(t *testing.T) {
-	for in, want := range map[string]int64{"149.90": 14990, "1,249.00": 124900, "1.249,00": 124900, "0.05": 5, "12,40": 1240} {
+	for in, want := range map[string]int64{"149.90": 14990, "1,249.00": 124900, "1.249,00": 124900, "0.05": 5, "12,40": 1240, "1'249.00": 124900} {
 		if got, ok := parseCents(in); !ok || got != want {
 			t.Errorf("parseCents(%q) = %d, %v; want %d", in, got, ok, want)
 		}
@@ -976,6 +976,30 @@ func TestDateTimeUnderHeaders(t *testing.T) {
 		r := extract(layout([]cell{{0, "Fecha"}, {gap, "Hora"}}, []cell{{0, "21/11/2026"}, {gap, "18:42:07"}}), image.Rect(0, 0, 1200, 200))
 		if got := r.Fields.PaidAt.Format(time.RFC3339); r.Fields.PaidAt.IsZero() || got != "2026-11-21T18:42:07-05:00" {
 			t.Errorf("gap %d: paid_at %v", gap, r.Fields.PaidAt)
+		}
+	}
+}
+
+// TestAmountSpellings: an apostrophe between thousands ("S/ 1'249.00", as
+// older Peruvian print sets them; a typographic one too) keeps the whole
+// amount, not its last group, and a currency named in words before or
+// after the amount gives it ("Dólares 75.50", "75.50 dólares").
+func TestAmountSpellings(t *testing.T) {
+	for _, tc := range []struct{ in, want, cur string }{
+		{"S/ 1'249.00", "1249.00", "PEN"},
+		{"S/ 1’249.00", "1249.00", "PEN"},
+		{"Dólares 75.50", "75.50", "USD"},
+		{"75.50 dólares", "75.50", "USD"},
+		{"Soles 75.50", "75.50", "PEN"},
+		{"75.50 soles", "75.50", "PEN"},
+	} {
+		r := extract(layout([]cell{{0, "Importe:"}, {16, tc.in}}, []cell{{0, "Código CIP: 12345678"}}), image.Rect(0, 0, 900, 100))
+		got := ""
+		if r.Fields.HasAmount {
+			got = r.Fields.Amount()
+		}
+		if got != tc.want || r.Fields.Currency != tc.cur {
+			t.Errorf("%q: got %q %s want %q %s", tc.in, got, r.Fields.Currency, tc.want, tc.cur)
 		}
 	}
 }
