@@ -344,11 +344,11 @@ var (
 	reTxt        = regexp.MustCompile(`\b(\d{1,2})(?:\s*de\s+|\s*[/\-]\s*|\s*)(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?,?(?:\s*[/\-]\s*|\s*(?:de\s+|del\s+)?)(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
 	// "21NOV26", "21-nov-26": a two-digit year only right after the month,
 	// so "21 nov 18:42" never reads as 2018.
-	reTxtShort    = regexp.MustCompile(`\b(\d{1,2})(?:\s*[/\-]\s*)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)\.?(?:[/\-])?(\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
-	reTxtMDY      = regexp.MustCompile(`\b(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?\s*(\d{1,2}),?\s*(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
-	reISOT        = regexp.MustCompile(`(\d)t(\d)`) // "2026-11-21t18:05:07": the T of ISO 8601
-	reTime        = regexp.MustCompile(`\b` + timePat)
-	reMoney       = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$|soles|dolares)\s*)?(\d{1,3}(?:[,.']\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reTxtShort = regexp.MustCompile(`\b(\d{1,2})(?:\s*[/\-]\s*)?(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)\.?(?:[/\-])?(\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
+	reTxtMDY   = regexp.MustCompile(`\b(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?\s*(\d{1,2}),?\s*(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
+	reISOT     = regexp.MustCompile(`(\d)t(\d)`) // "2026-11-21t18:05:07": the T of ISO 8601
+	reTime     = regexp.MustCompile(`\b` + timePat)
+	reMoney    = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$|soles|dolares)\s*)?(\d{1,3}(?:[,.']\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
 	// reMoneySuffix is a currency named after the amount ("75.50 dolares").
 	reMoneySuffix = regexp.MustCompile(`^\s*(soles|pen|dolares|usd|us\$)\b`)
 	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
