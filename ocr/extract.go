@@ -958,9 +958,13 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			}
 		}
 		if n == 1 {
+			basis := 0.4
+			if headlineNumber(only, values, medH) {
+				basis = 0.9
+			}
 			res.Fields.CIP = only.text
-			res.Confidence["cip"] = only.conf * 0.4
-			res.basis["cip"] = 0.4
+			res.Confidence["cip"] = only.conf * basis
+			res.basis["cip"] = basis
 			res.Boxes["cip"] = only.box
 			only.claimed = true
 		}
@@ -1092,6 +1096,23 @@ const (
 // order, at half; or, at 0.9, the headline amount a confirmation sets in
 // its largest type ("¡Pago exitoso!  S/ 35.00") when it stands heroSize
 // above the page's text and no other such amount comes near its size.
+// headlineNumber reports whether v, a code no label claimed, is set in
+// the page's headline type: at least heroSize times the median word
+// height, with no other number within heroApart of its size. A
+// confirmation that prints its CIP as its headline ("CIP" in small grey
+// above "812552129") loses the small label on a screen photo first.
+func headlineNumber(v *item, values []*item, medianH int) bool {
+	if float64(v.box.Dy()) < heroSize*float64(medianH) {
+		return false
+	}
+	for _, o := range values {
+		if o != v && o.kind == kNum && float64(o.box.Dy()) >= heroApart*float64(v.box.Dy()) {
+			return false
+		}
+	}
+	return true
+}
+
 func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 	var cands []*item
 	for _, v := range values {

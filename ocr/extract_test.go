@@ -1003,3 +1003,43 @@ func TestAmountSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlineCIP: a CIP no label claims (its small grey "CIP" lost on a
+// screen photo) is taken at 0.9 of its reading when it is set in the
+// page's headline type, and stays a guess (0.4) at the text's size or
+// when another number is printed near its size.
+func TestHeadlineCIP(t *testing.T) {
+	page := func(cip, op int) []Word {
+		ws := layout(
+			[]cell{{0, "Tu pago fue procesado correctamente"}},
+			[]cell{},
+			[]cell{},
+			[]cell{{0, "Monto"}, {20, "S/ 184.59"}},
+			[]cell{{0, "Comercio"}, {20, "Electro Hogar SAC"}},
+			[]cell{{0, "Fecha de pago"}, {20, "03/07/2025 10:31"}},
+			[]cell{{0, "Nro. de operación"}, {20, "420699958"}},
+		)
+		ws = append(ws, Word{Text: "812552129", Box: image.Rect(100, 26, 300, 26+cip), Conf: 0.97})
+		for i, w := range ws {
+			if w.Text == "420699958" {
+				ws[i].Box.Max.Y = ws[i].Box.Min.Y + op
+			}
+		}
+		return ws
+	}
+	for _, tc := range []struct {
+		name     string
+		cip, op  int
+		min, max float64
+	}{
+		{"headline twice the text", 40, 18, 0.85, 1},
+		{"code the size of the text", 18, 18, 0.3, 0.5},
+		{"another number near its size", 40, 34, 0.3, 0.5},
+	} {
+		r := extract(page(tc.cip, tc.op), image.Rect(0, 0, 900, 300))
+		c := r.Confidence["cip"]
+		if r.Fields.CIP != "812552129" || r.Fields.Operation != "420699958" || c < tc.min || c > tc.max {
+			t.Errorf("%s: CIP %q at %.2f, operation %q; want 812552129 in [%.2f, %.2f]", tc.name, r.Fields.CIP, c, r.Fields.Operation, tc.min, tc.max)
+		}
+	}
+}
