@@ -109,6 +109,8 @@ func NewChecker(cfg Config, ix Lookup, hashes *HashIndex) *Checker {
 type fieldCmp struct {
 	agree, differ []string
 	misread       []string // differ by one character: one OCR confusion apart
+	poor          []string // differ where either image has quality reasons
+	retaken       []string // read otherwise on a poor earlier capture for the same order
 }
 
 func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64, poorA, poorB bool) fieldCmp {
@@ -143,6 +145,9 @@ func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64, poo
 			r.misread = append(r.misread, k)
 		default:
 			r.differ = append(r.differ, k)
+		}
+		if !same && (poorA || poorB) && has(r.differ, k) {
+			r.poor = append(r.poor, k)
 		}
 	}
 	return r
@@ -246,6 +251,15 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 			continue // a retry seen above
 		}
 		cmp := c.compare(e.Fields, r.Fields, e.Confidence, r.Confidence, len(e.Quality) > 0, len(r.Quality) > 0)
+		if len(cmp.differ) > 0 && len(cmp.differ) == len(cmp.poor) && c.retry(e, r) {
+			// A new capture for the same order of a photo the reader
+			// found poor (blurry, small…), which reads a field otherwise:
+			// a blurry photo misreads with any confidence (a day "23"
+			// read "21" at 0.91), and the buyer was asked for this one.
+			// It is a retake, judged on its own reading; the earlier
+			// reading stays in the reasons for an agent.
+			cmp.retaken, cmp.differ, cmp.misread = cmp.differ, nil, nil
+		}
 		idAgree := has(cmp.agree, "cip") || has(cmp.agree, "operation")
 		_, near := dist[r.ID]
 		switch {
@@ -288,8 +302,11 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 		// down on a reading): the new photo is read on its own merits,
 		// not answered with the earlier result.
 		f.RetakeOf = last.r.ID
-		f.Reasons = append(f.Reasons, Reason{Code: "retake", Layer: "payment", RefID: last.r.ID,
-			Detail: "a new capture of a voucher already sent for this order (" + strings.Join(last.cmp.agree, ", ") + " agree)"})
+		detail := "a new capture of a voucher already sent for this order (" + strings.Join(last.cmp.agree, ", ") + " agree)"
+		for _, k := range last.cmp.retaken {
+			detail += "; " + k + " is " + e.Fields[k] + " here, read " + last.r.Fields[k] + " on the earlier, poor capture"
+		}
+		f.Reasons = append(f.Reasons, Reason{Code: "retake", Layer: "payment", RefID: last.r.ID, Detail: detail})
 		return f, nil
 	}
 	f.DuplicateOf = best.r.ID

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,6 +272,46 @@ func TestBlurryMisreadIsNoEdit(t *testing.T) {
 		}
 		if fmt.Sprint(f.Flags) != tc.flags {
 			t.Fatalf("blurry time read at %.2f: flags %v, want %s", tc.conf, f.Flags, tc.flags)
+		}
+	}
+}
+
+// TestRetakeOfPoorPhoto: the buyer asked for a sharper photo sends one for
+// the same order; the blurry one had misread the payment day surely
+// ("21" for 23 at 0.91). The retake is judged on its own reading, not
+// flagged `edited`; the earlier reading is kept in the reasons. The same
+// difference against a sharp earlier upload for the same order (an amount
+// changed after a rejection), or against a blurry one of another order,
+// stays an edit.
+func TestRetakeOfPoorPhoto(t *testing.T) {
+	sharp := fields("46513464", "000312038", "1354.00", "2026-11-23T00:12:25-05:00")
+	sure := map[string]float64{"cip": 0.97, "operation": 0.96, "amount": 0.89, "paid_at": 0.97}
+	for _, tc := range []struct {
+		name          string
+		earlierOrder  string
+		earlierFields map[string]string
+		quality       []string
+		flags         string
+		retake        bool
+	}{
+		{"blurry, same order", "o1", fields("46513464", "000312038", "1354.00", "2026-11-21T00:12:25-05:00"), []string{"blurry"}, "[]", true},
+		{"blurry, another order", "o2", fields("46513464", "000312038", "1354.00", "2026-11-21T00:12:25-05:00"), []string{"blurry"}, "[edited]", false},
+		{"sharp, same order, amount changed", "o1", fields("46513464", "000312038", "135.40", "2026-11-23T00:12:25-05:00"), nil, "[edited]", false},
+	} {
+		w := newWorld(t)
+		w.store(t, fraud.Evidence{Merchant: "m", OrderID: tc.earlierOrder, SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0},
+			Fields: tc.earlierFields, Confidence: map[string]float64{"cip": 0.89, "operation": 0.91, "amount": 0.89, "paid_at": 0.91},
+			Quality: tc.quality})
+		f, err := w.c.Check(fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-2", Hashes: fraud.Hashes{PHash: h0 ^ 0x3f},
+			Fields: sharp, Confidence: sure})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(f.Flags) != tc.flags || (f.RetakeOf != "") != tc.retake {
+			t.Fatalf("%s: flags %v, retake of %q; want %s, retake %v (%+v)", tc.name, f.Flags, f.RetakeOf, tc.flags, tc.retake, f.Reasons)
+		}
+		if tc.retake && !strings.Contains(fmt.Sprint(f.Reasons), "paid_at is 2026-11-23T00:12:25-05:00 here, read 2026-11-21T00:12:25-05:00") {
+			t.Fatalf("%s: the earlier reading is not in the reasons: %+v", tc.name, f.Reasons)
 		}
 	}
 }
