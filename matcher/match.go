@@ -125,6 +125,11 @@ func nearCIPs(cip string) []string {
 // candidates finds orders for v: exact CIP first, then a CIP one OCR
 // confusion away, then the same amount and currency paid inside the
 // order's window, among the merchant's orders.
+// clockSkew: a voucher's payment time, printed by an agent's terminal or
+// a bank, may stand this much before the merchant's own record of the
+// order's creation.
+const clockSkew = 5 * time.Minute
+
 func (b *Book) candidates(v Voucher) []Candidate {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -157,7 +162,7 @@ func (b *Book) candidates(v Voucher) []Candidate {
 			if o == nil || !o.Open() {
 				continue
 			}
-			if !v.PaidAt.IsZero() && (v.PaidAt.Before(o.CreatedAt) || v.PaidAt.After(o.ExpiresAt)) {
+			if !v.PaidAt.IsZero() && (v.PaidAt.Before(o.CreatedAt.Add(-clockSkew)) || v.PaidAt.After(o.ExpiresAt)) {
 				continue
 			}
 			add(k, 0.5, "amount_and_time")
@@ -199,8 +204,9 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonNotFound, ReasonLowConfidence)
 			return d
 		}
-		if v.CIP != "" && len(v.Quality) > 0 {
-			// So may a poor photo's, however surely read.
+		if len(v.Quality) > 0 {
+			// So may a poor photo's, however surely read, and a CIP a poor
+			// photo lost is no proof of a payment to no order.
 			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonNotFound, ReasonPoorImage)
 			return d
 		}
@@ -259,7 +265,7 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 		if v.PaidAt.After(o.ExpiresAt) && rejectOn("paid_at", ReasonPaidAfterExpiry) {
 			return reject(ReasonPaidAfterExpiry)
 		}
-		if v.PaidAt.Before(o.CreatedAt.Add(-5*time.Minute)) && rejectOn("paid_at", ReasonPaidBeforeOrder) {
+		if v.PaidAt.Before(o.CreatedAt.Add(-clockSkew)) && rejectOn("paid_at", ReasonPaidBeforeOrder) {
 			return reject(ReasonPaidBeforeOrder)
 		}
 	} else {
