@@ -139,9 +139,6 @@ type line struct {
 	spans [][2]int
 }
 
-// buildLines groups words into lines by geometry: a word joins the line
-// whose last word ends just left of it at the same height. Tesseract's own
-// line ids are not used: sparse-text mode gives every word its own.
 // reGluedMeridian is a time read as one word with its meridian
 // ("06:42pm", "6:42p.m.").
 var reGluedMeridian = regexp.MustCompile(`(?i)^(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)([ap]\.?\s?m\.?)$`)
@@ -173,6 +170,9 @@ func splitMeridian(words []Word) []Word {
 	return out
 }
 
+// buildLines groups words into lines by geometry: a word joins the line
+// whose last word ends just left of it at the same height. Tesseract's own
+// line ids are not used: sparse-text mode gives every word its own.
 func buildLines(words []Word) []line {
 	ws := append([]Word(nil), words...)
 	sort.SliceStable(ws, func(a, b int) bool { return ws[a].Box.Min.X < ws[b].Box.Min.X })
@@ -1090,12 +1090,6 @@ const (
 	heroApart = 0.8
 )
 
-// unlabelledAmount picks the amount of a page whose amount label was not
-// read, or that prints none, from the amounts with a currency sign no label
-// claimed, and the confidence its pairing lends: the first in reading
-// order, at half; or, at 0.9, the headline amount a confirmation sets in
-// its largest type ("¡Pago exitoso!  S/ 35.00") when it stands heroSize
-// above the page's text and no other such amount comes near its size.
 // headlineNumber reports whether v, a code no label claimed, is set in
 // the page's headline type: at least heroSize times the median word
 // height, with no other number within heroApart of its size. A
@@ -1113,6 +1107,12 @@ func headlineNumber(v *item, values []*item, medianH int) bool {
 	return true
 }
 
+// unlabelledAmount picks the amount of a page whose amount label was not
+// read, or that prints none, from the amounts with a currency sign no label
+// claimed, and the confidence its pairing lends: the first in reading
+// order, at half; or, at 0.9, the headline amount a confirmation sets in
+// its largest type ("¡Pago exitoso!  S/ 35.00") when it stands heroSize
+// above the page's text and no other such amount comes near its size.
 func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 	var cands []*item
 	for _, v := range values {
