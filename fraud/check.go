@@ -109,7 +109,6 @@ func NewChecker(cfg Config, ix Lookup, hashes *HashIndex) *Checker {
 type fieldCmp struct {
 	agree, differ []string
 	misread       []string // differ by one character: one OCR confusion apart
-	poor          []string // differ where either image has quality reasons
 	retaken       []string // read otherwise on a poor earlier capture for the same order
 }
 
@@ -145,9 +144,6 @@ func (c *Checker) compare(a, b map[string]string, ca, cb map[string]float64, poo
 			r.misread = append(r.misread, k)
 		default:
 			r.differ = append(r.differ, k)
-		}
-		if !same && (poorA || poorB) && has(r.differ, k) {
-			r.poor = append(r.poor, k)
 		}
 	}
 	return r
@@ -251,13 +247,15 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 			continue // a retry seen above
 		}
 		cmp := c.compare(e.Fields, r.Fields, e.Confidence, r.Confidence, len(e.Quality) > 0, len(r.Quality) > 0)
-		if len(cmp.differ) > 0 && len(cmp.differ) == len(cmp.poor) && c.retry(e, r) {
+		if len(cmp.differ) > 0 && len(r.Quality) > 0 && c.retry(e, r) {
 			// A new capture for the same order of a photo the reader
 			// found poor (blurry, small…), which reads a field otherwise:
 			// a blurry photo misreads with any confidence (a day "23"
 			// read "21" at 0.91), and the buyer was asked for this one.
 			// It is a retake, judged on its own reading; the earlier
-			// reading stays in the reasons for an agent.
+			// reading stays in the reasons for an agent. Not the other
+			// way round: a poor capture after a sharp one is compared
+			// as any upload is.
 			cmp.retaken, cmp.differ, cmp.misread = cmp.differ, nil, nil
 		}
 		idAgree := has(cmp.agree, "cip") || has(cmp.agree, "operation")

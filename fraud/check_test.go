@@ -314,4 +314,17 @@ func TestRetakeOfPoorPhoto(t *testing.T) {
 			t.Fatalf("%s: the earlier reading is not in the reasons: %+v", tc.name, f.Reasons)
 		}
 	}
+	// Not the other way round: a blurry capture, read surely, after a
+	// sharp one for the same order whose amount it changes is an edit.
+	w := newWorld(t)
+	w.store(t, fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0},
+		Fields: fields("46513464", "000312038", "135.40", "2026-11-23T00:12:25-05:00"), Confidence: sure})
+	f, err := w.c.Check(fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-2", Hashes: fraud.Hashes{PHash: h0 ^ 0x3f},
+		Fields: sharp, Confidence: map[string]float64{"cip": 0.97, "operation": 0.96, "amount": 0.95, "paid_at": 0.97}, Quality: []string{"blurry"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(f.Flags) != "[edited]" || f.RetakeOf != "" {
+		t.Fatalf("blurry capture after a sharp one, amount changed: flags %v, retake of %q; want [edited]", f.Flags, f.RetakeOf)
+	}
 }

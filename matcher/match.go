@@ -122,14 +122,14 @@ func nearCIPs(cip string) []string {
 	return out
 }
 
-// candidates finds orders for v: exact CIP first, then a CIP one OCR
-// confusion away, then the same amount and currency paid inside the
-// order's window, among the merchant's orders.
 // clockSkew: a voucher's payment time, printed by an agent's terminal or
 // a bank, may stand this much before the merchant's own record of the
 // order's creation.
 const clockSkew = 5 * time.Minute
 
+// candidates finds orders for v: exact CIP first, then a CIP one OCR
+// confusion away, then the same amount and currency paid inside the
+// order's window, among the merchant's orders.
 func (b *Book) candidates(v Voucher) []Candidate {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
