@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -729,6 +730,57 @@ func TestRetakeAfterReview(t *testing.T) {
 	sort.Strings(ds)
 	if fmt.Sprint(ds) != "[superseded verified]" {
 		t.Fatalf("decisions of the order's receipts: %v (%s)", ds, b)
+	}
+}
+
+// TestVerifiedOrderClearsItsQueue: once a voucher verifies its order, the
+// order's other receipts held for review on their reading alone (here a
+// picture with no voucher in it) leave the queue as superseded; one held
+// for a fraud flag (a picture saved by Photoshop) stays for an agent.
+func TestVerifiedOrderClearsItsQueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	_, img, uploadURL := appOrder(t, base, "CQ-1", 45)
+	blank := imaging.New(900, 1200, color.NRGBA{200, 200, 196, 255})
+	var plain, edited bytes.Buffer
+	if err := jpeg.Encode(&plain, blank, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&edited, imaging.Invert(blank), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	xmp := []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><xmp:CreatorTool>Adobe Photoshop 25.0</xmp:CreatorTool></x:xmpmeta>")
+	seg := append([]byte{0xFF, 0xE1, byte((len(xmp) + 2) >> 8), byte(len(xmp) + 2)}, xmp...)
+	withEditor := append(append(append([]byte{}, edited.Bytes()[:2]...), seg...), edited.Bytes()[2:]...)
+	for _, up := range []struct {
+		name string
+		data []byte
+	}{{"blank.jpg", plain.Bytes()}, {"edited.jpg", withEditor}, {"voucher.png", img}} {
+		mp, ct := multipartFile(t, up.name, up.data, nil)
+		if st, b, _ := call(t, "POST", uploadURL, mp, map[string]string{"Content-Type": ct}); st != 200 {
+			t.Fatalf("%s: %d %s", up.name, st, b)
+		}
+	}
+	st, b, _ := call(t, "GET", base+"/api/v1/receipts?order_id=CQ-1", nil, auth)
+	var list struct {
+		Receipts []struct {
+			Decision string   `json:"decision"`
+			Flags    []string `json:"flags"`
+		} `json:"receipts"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || st != 200 {
+		t.Fatalf("receipts: %d %s", st, b)
+	}
+	var ds []string
+	for _, r := range list.Receipts {
+		ds = append(ds, r.Decision+fmt.Sprint(r.Flags))
+	}
+	sort.Strings(ds)
+	if fmt.Sprint(ds) != "[needs_review[suspicious_metadata] superseded[] verified[]]" {
+		t.Fatalf("the order's receipts: %v (%s)", ds, b)
 	}
 }
 
