@@ -189,6 +189,9 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 		return f, err
 	}
 	for _, r := range same {
+		if misdirected(r) {
+			continue
+		}
 		if c.retry(e, r) {
 			if r.Decision == matcher.Superseded {
 				continue // a newer capture replaced it: the payment layer finds that one
@@ -243,8 +246,8 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	}
 	var vs []verdict
 	for _, r := range cands {
-		if r.SHA256 == e.SHA256 {
-			continue // a retry seen above
+		if r.SHA256 == e.SHA256 || misdirected(r) {
+			continue // a retry seen above, or an upload that claimed nothing
 		}
 		cmp := c.compare(e.Fields, r.Fields, e.Confidence, r.Confidence, len(e.Quality) > 0, len(r.Quality) > 0)
 		if len(cmp.differ) > 0 && len(r.Quality) > 0 && c.retry(e, r) {
@@ -324,6 +327,14 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 			Detail: fld + " is " + e.Fields[fld] + " here but " + best.r.Fields[fld] + " on an earlier voucher whose " + strings.Join(best.cmp.agree, ", ") + " agree"})
 	}
 	return f, nil
+}
+
+// misdirected: an earlier receipt sent through another order's link
+// (its CIP named another order) and not verified by an agent claimed no
+// payment: the buyer who sent a voucher to the wrong order and then to
+// its own is not re-using it. Once an agent approves it, it counts.
+func misdirected(r *storage.Record) bool {
+	return r.Decision != matcher.Verified && has(r.Reasons, matcher.ReasonOrderMismatch)
 }
 
 // retry: the same voucher again for the same order of the same merchant.

@@ -328,3 +328,39 @@ func TestRetakeOfPoorPhoto(t *testing.T) {
 		t.Fatalf("blurry capture after a sharp one, amount changed: flags %v, retake of %q; want [edited]", f.Flags, f.RetakeOf)
 	}
 }
+
+// TestMisdirectedUploadClaimsNothing: a voucher first sent through another
+// order's link (held for review as order_id_mismatch) and then through its
+// own is not re-used, in the same bytes or another capture; once an agent
+// has approved the misdirected one, it counts.
+func TestMisdirectedUploadClaimsNothing(t *testing.T) {
+	v := fields("46513464", "000312038", "1354.00", "2026-11-23T00:12:25-05:00")
+	sure := map[string]float64{"cip": 0.97, "operation": 0.96, "amount": 0.96, "paid_at": 0.97}
+	for _, tc := range []struct {
+		decision string
+		sha      string
+		flags    string
+	}{
+		{"needs_review", "sha-1", "[]"},
+		{"needs_review", "sha-2", "[]"},
+		{"rejected", "sha-2", "[]"},
+		{"verified", "sha-1", "[duplicate]"},
+		{"verified", "sha-2", "[duplicate]"},
+	} {
+		w := newWorld(t)
+		id := w.store(t, fraud.Evidence{Merchant: "m", OrderID: "B", SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0}, Fields: v, Confidence: sure})
+		if err := w.ix.Update(id, func(r *storage.Record) error {
+			r.Decision, r.Reasons = tc.decision, []string{"order_id_mismatch"}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := w.c.Check(fraud.Evidence{Merchant: "m", OrderID: "A", SHA256: tc.sha, Hashes: fraud.Hashes{PHash: h0 ^ 0x7}, Fields: v, Confidence: sure})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(f.Flags) != tc.flags {
+			t.Errorf("earlier upload to order B %s (%s), now %s to A: flags %v, want %s", tc.decision, "order_id_mismatch", tc.sha, f.Flags, tc.flags)
+		}
+	}
+}

@@ -784,6 +784,30 @@ func TestVerifiedOrderClearsItsQueue(t *testing.T) {
 	}
 }
 
+// TestWrongLinkThenRightLink: a buyer with two orders sends a voucher
+// through the other order's link first (held for review: its CIP names
+// another order), then through its own: that is no re-use, and the
+// voucher verifies its order.
+func TestWrongLinkThenRightLink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	_, imgA, urlA := appOrder(t, base, "WL-A", 51)
+	_, _, urlB := appOrder(t, base, "WL-B", 52)
+	for _, step := range []struct{ url, want string }{
+		{urlB, "Constancia en revisión"},
+		{urlA, "¡Pago verificado!"},
+	} {
+		mp, ct := multipartFile(t, "voucher.png", imgA, nil)
+		st, b, _ := call(t, "POST", step.url, mp, map[string]string{"Content-Type": ct})
+		if st != 200 || !strings.Contains(string(b), step.want) {
+			t.Fatalf("want %q: %d %s", step.want, st, b)
+		}
+	}
+}
+
 // TestPolicyAPI: a merchant reads and changes its matching policy (only
 // the fields sent), bad values get 400 with a typed error and change
 // nothing, and the next verification follows the new policy.
