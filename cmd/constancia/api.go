@@ -63,11 +63,16 @@ type orderView struct {
 func (s *server) view(o *matcher.Order, withLink bool) orderView {
 	v := orderView{OrderID: o.OrderID, CIP: o.CIP, Amount: ocr.FormatCents(o.AmountCents), Currency: o.Currency, Status: o.Status,
 		CreatedAt: o.CreatedAt.In(ocr.Lima), ExpiresAt: o.ExpiresAt.In(ocr.Lima), ReceiptID: o.ReceiptID, Buyer: o.Buyer, Metadata: o.Metadata, History: o.History}
-	if withLink && o.Open() {
-		v.UploadURL = strings.TrimRight(s.cfg.PublicURL, "/") + "/u/" + s.linkToken(o.Merchant, o.OrderID, o.ExpiresAt)
+	if withLink && takesVoucher(o) {
+		v.UploadURL = strings.TrimRight(s.cfg.PublicURL, "/") + "/u/" + s.linkToken(o.Merchant, o.OrderID, o.ExpiresAt.Add(linkGrace))
 	}
 	return v
 }
+
+// linkGrace: an upload link outlives its CIP by this much, for the buyer
+// who paid at an agent just before the CIP expired and sends the photo
+// later; the decision still turns down a payment made after the expiry.
+const linkGrace = 72 * time.Hour
 
 type createOrderReq struct {
 	OrderID   string            `json:"order_id"`

@@ -80,6 +80,13 @@ var checkEngine = sync.OnceValues(func() (*ocr.Engine, error) {
 // the reader gets wrong is drawn again from another seed (another style).
 func appOrder(t *testing.T, base, id string, seed uint64) (synth.Voucher, []byte, string) {
 	t.Helper()
+	return appOrderAt(t, base, id, seed, time.Now().Add(-time.Minute), time.Now().Add(48*time.Hour))
+}
+
+// appOrderAt is appOrder for a voucher paid at paid and an order whose CIP
+// expires at expires.
+func appOrderAt(t *testing.T, base, id string, seed uint64, paid, expires time.Time) (synth.Voucher, []byte, string) {
+	t.Helper()
 	e, err := checkEngine()
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +97,7 @@ func appOrder(t *testing.T, base, id string, seed uint64) (synth.Voucher, []byte
 		s := seed + 1000*try
 		v = synth.Random(s, 1)
 		v.Template = "app"
-		v.SetPaidAt(time.Now().Add(-time.Minute))
+		v.SetPaidAt(paid)
 		if img, err = synth.Render(&v, synth.Options{Seed: s, Format: "png"}); err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +110,7 @@ func appOrder(t *testing.T, base, id string, seed uint64) (synth.Voucher, []byte
 		}
 		t.Logf("voucher %s paid %s read as %v; drawn again in another style", id, v.PaidAt, r.Fields.PaidAt)
 	}
-	body := `{"order_id":"` + id + `","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + time.Now().Add(48*time.Hour).Format(time.RFC3339) + `"}`
+	body := `{"order_id":"` + id + `","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + expires.Format(time.RFC3339) + `"}`
 	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
 	if st != 201 {
 		t.Fatalf("create order: %d %s", st, b)
@@ -803,6 +810,43 @@ func TestWrongLinkThenRightLink(t *testing.T) {
 		mp, ct := multipartFile(t, "voucher.png", imgA, nil)
 		st, b, _ := call(t, "POST", step.url, mp, map[string]string{"Content-Type": ct})
 		if st != 200 || !strings.Contains(string(b), step.want) {
+			t.Fatalf("want %q: %d %s", step.want, st, b)
+		}
+	}
+}
+
+// TestLateVoucherForExpiredCIP: a buyer who paid at an agent just before
+// the CIP expired sends the photo after it: the link still takes it (for
+// linkGrace), the page says the CIP expired, and the voucher verifies the
+// expired order. A voucher paid after the expiry is turned down.
+func TestLateVoucherForExpiredCIP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	dir := t.TempDir()
+	base, stop := startServe(t, dir)
+	expires := time.Now().Add(3 * time.Second)
+	_, inTime, urlA := appOrderAt(t, base, "LT-A", 61, time.Now().Add(-2*time.Minute), expires)
+	_, late, urlB := appOrderAt(t, base, "LT-B", 62, time.Now().Add(time.Hour), expires)
+	time.Sleep(time.Until(expires) + time.Second)
+	stop()
+	base2, stop2 := startServe(t, dir) // the expiry sweep runs at start
+	defer stop2()
+	urlA, urlB = strings.Replace(urlA, base, base2, 1), strings.Replace(urlB, base, base2, 1)
+	st, b, _ := call(t, "GET", base2+"/api/v1/orders/LT-A", nil, auth)
+	if st != 200 || !strings.Contains(string(b), `"status":"expired"`) || !strings.Contains(string(b), `"upload_url"`) {
+		t.Fatalf("expired order: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "GET", urlA, nil, nil); st != 200 || !strings.Contains(string(b), "El código CIP venció") || !strings.Contains(string(b), `type="file"`) {
+		t.Fatalf("page of an expired order: %d %s", st, b)
+	}
+	for _, step := range []struct {
+		url  string
+		img  []byte
+		want string
+	}{{urlA, inTime, "¡Pago verificado!"}, {urlB, late, "Constancia rechazada"}} {
+		mp, ct := multipartFile(t, "voucher.png", step.img, nil)
+		if st, b, _ := call(t, "POST", step.url, mp, map[string]string{"Content-Type": ct}); st != 200 || !strings.Contains(string(b), step.want) {
 			t.Fatalf("want %q: %d %s", step.want, st, b)
 		}
 	}

@@ -43,7 +43,7 @@ func (s *server) renderUpload(c *gin.Context, status int, p uploadPage) {
 func (s *server) linkOrder(c *gin.Context) (*matcher.Order, bool) {
 	mID, oID, err := s.parseLink(c.Param("token"), time.Now())
 	if errors.Is(err, errExpired) {
-		s.renderUpload(c, http.StatusGone, uploadPage{Class: "bad", Title: "Este enlace venció", Message: "El código de pago ya expiró. Pide a la tienda un nuevo enlace."})
+		s.renderUpload(c, http.StatusGone, uploadPage{Class: "bad", Title: "Este enlace venció", Message: "El código de pago ya expiró hace días. Comunícate con la tienda."})
 		return nil, false
 	}
 	if err != nil {
@@ -72,11 +72,24 @@ func (s *server) pageFor(o *matcher.Order) uploadPage {
 	if left > 0 {
 		tl = fmt.Sprintf("%s (en %dh %02dm)", tl, int(left.Hours()), int(left.Minutes())%60)
 	}
-	p := uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: o.Open()}
-	if !o.Open() {
+	p := uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: takesVoucher(o)}
+	switch o.Status {
+	case matcher.StatusOpen, matcher.StatusReceiptSubmitted:
+	case matcher.StatusExpired:
+		p.Class, p.Title, p.Message = "review", "El código CIP venció", "Si pagaste antes de que venciera, envía tu constancia."
+	case matcher.StatusCancelled, matcher.StatusRefunded:
+		p.Class, p.Title, p.Message = "bad", "Pedido cancelado", "Este pedido fue cancelado y ya no espera una constancia."
+	default:
 		p.Class, p.Title, p.Message = "ok", "Pedido ya registrado", "Este pedido ya no espera una constancia."
 	}
 	return p
+}
+
+// takesVoucher: an open order takes a voucher, and so does one whose CIP
+// expired, since the buyer may have paid before the expiry and sent the
+// photo after it (the decision checks the payment time against it).
+func takesVoucher(o *matcher.Order) bool {
+	return o.Open() || o.Status == matcher.StatusExpired
 }
 
 func (s *server) uploadPage(c *gin.Context) {
@@ -107,7 +120,7 @@ func (s *server) uploadPost(c *gin.Context) {
 		return
 	}
 	p := s.pageFor(o)
-	if !o.Open() {
+	if !takesVoucher(o) {
 		s.renderUpload(c, http.StatusOK, p)
 		return
 	}
