@@ -393,6 +393,11 @@ func (s *server) peNotification(c *gin.Context) {
 		if o, err := s.book.Get(m.ID, res.OrderID); err == nil {
 			s.notify(m.ID, "order.status_changed", "", s.view(o, false))
 		}
+		if res.Status == matcher.StatusPaid {
+			if err := s.screener.clearQueue(m.ID, res.OrderID, "", "paid_by_pagoefectivo"); err != nil {
+				s.log.Error("clearing the review queue of a paid order", "order", res.OrderID, "err", err)
+			}
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"replay": res.Replay, "known_event": res.Known, "order_id": res.OrderID, "status": res.Status})
 }

@@ -125,30 +125,31 @@ func (s *screener) decide(book *matcher.Book, rec *storage.Record, res *ocr.Resu
 		}
 	}
 	if d.Decision == matcher.Verified && rec.OrderID != "" {
-		if err := s.clearQueue(merchant, rec); err != nil {
+		if err := s.clearQueue(merchant, rec.OrderID, rec.ID, "verified_by:"+rec.ID); err != nil {
 			return d, err
 		}
 	}
 	return d, nil
 }
 
-// clearQueue: once rec has verified its order, the order's other receipts
-// held for review on their reading alone (a poor photo, a field unread or
-// unsure, a capture that did not link to this one) leave the queue as
-// superseded and stay as evidence. One held for a fraud flag stays for an
+// clearQueue: once an order is proven paid (a voucher verified it, or
+// PagoEfectivo notified the payment), its receipts held for review on their
+// reading alone (a poor photo, a field unread or unsure, a capture that did
+// not link to the one that verified it) leave the queue as superseded with
+// reason why, and stay as evidence. One held for a fraud flag stays for an
 // agent: the buyer may have tried something before paying.
-func (s *screener) clearQueue(merchant string, rec *storage.Record) error {
-	others, err := s.keeper.Index.ByOrder(merchant, rec.OrderID)
+func (s *screener) clearQueue(merchant, order, except, why string) error {
+	others, err := s.keeper.Index.ByOrder(merchant, order)
 	if err != nil {
 		return err
 	}
 	for _, o := range others {
-		if o.ID == rec.ID || o.Decision != matcher.NeedsReview || len(o.Flags) > 0 {
+		if o.ID == except || o.Decision != matcher.NeedsReview || len(o.Flags) > 0 {
 			continue
 		}
 		err := s.keeper.Index.Update(o.ID, func(r *storage.Record) error {
 			if r.Decision == matcher.NeedsReview && len(r.Flags) == 0 {
-				r.Decision, r.Reasons = matcher.Superseded, append(r.Reasons, "verified_by:"+rec.ID)
+				r.Decision, r.Reasons = matcher.Superseded, append(r.Reasons, why)
 			}
 			return nil
 		})

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -849,6 +852,58 @@ func TestLateVoucherForExpiredCIP(t *testing.T) {
 		if st, b, _ := call(t, "POST", step.url, mp, map[string]string{"Content-Type": ct}); st != 200 || !strings.Contains(string(b), step.want) {
 			t.Fatalf("want %q: %d %s", step.want, st, b)
 		}
+	}
+}
+
+// TestPaymentNotificationClearsQueue: PagoEfectivo's signed notification
+// that a CIP was paid takes the order's receipts held for review on their
+// reading alone (here a picture with no voucher in it) out of the queue.
+func TestPaymentNotificationClearsQueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	dir := t.TempDir()
+	out, _, err := runMain(t, "merchants", "add", "--data", dir, "--id", "shop", "--name", "Tienda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := func(prefix string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return strings.TrimPrefix(l, prefix)
+			}
+		}
+		t.Fatalf("no %q in %s", prefix, out)
+		return ""
+	}
+	key, secret := after("API key (shown once): "), after("PagoEfectivo notification secret: ")
+	base, stop := startServe(t, dir)
+	defer stop()
+	shop := map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"}
+	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(`{"order_id":"SH-1","cip":"73488329","amount":"10.00","currency":"PEN"}`), shop)
+	var order struct {
+		UploadURL string `json:"upload_url"`
+	}
+	if err := json.Unmarshal(b, &order); err != nil || st != 201 {
+		t.Fatalf("create order: %d %s", st, b)
+	}
+	var blank bytes.Buffer
+	if err := jpeg.Encode(&blank, imaging.New(900, 1200, color.NRGBA{200, 200, 196, 255}), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	mp, ct := multipartFile(t, "blank.jpg", blank.Bytes(), nil)
+	if st, b, _ := call(t, "POST", order.UploadURL, mp, map[string]string{"Content-Type": ct}); st != 200 || !strings.Contains(string(b), "revisión") && !strings.Contains(string(b), "otra foto") {
+		t.Fatalf("blank upload: %d %s", st, b)
+	}
+	ev := `{"id":"ev-1","event":"cip.paid","cip":"73488329","amount":"10.00","currency":"PEN","paid_at":"` + time.Now().Format(time.RFC3339) + `"}`
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ev))
+	if st, b, _ := call(t, "POST", base+"/api/v1/pagoefectivo/notifications?merchant=shop", strings.NewReader(ev), map[string]string{"PE-Signature": hex.EncodeToString(mac.Sum(nil))}); st != 200 || !strings.Contains(string(b), `"status":"paid"`) {
+		t.Fatalf("notification: %d %s", st, b)
+	}
+	st, b, _ = call(t, "GET", base+"/api/v1/receipts?order_id=SH-1", nil, shop)
+	if st != 200 || !strings.Contains(string(b), `"decision":"superseded"`) || !strings.Contains(string(b), "paid_by_pagoefectivo") {
+		t.Fatalf("receipts of the paid order: %d %s", st, b)
 	}
 }
 
