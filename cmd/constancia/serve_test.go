@@ -90,6 +90,14 @@ func appOrder(t *testing.T, base, id string, seed uint64) (synth.Voucher, []byte
 // expires at expires.
 func appOrderAt(t *testing.T, base, id string, seed uint64, paid, expires time.Time) (synth.Voucher, []byte, string) {
 	t.Helper()
+	v, img := appVoucher(t, id, seed, paid)
+	return v, img, createOrder(t, base, id, v, expires)
+}
+
+// appVoucher draws an app screenshot paid at paid whose payment time the
+// reader gets right (see appOrder).
+func appVoucher(t *testing.T, id string, seed uint64, paid time.Time) (synth.Voucher, []byte) {
+	t.Helper()
 	e, err := checkEngine()
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +121,13 @@ func appOrderAt(t *testing.T, base, id string, seed uint64, paid, expires time.T
 		}
 		t.Logf("voucher %s paid %s read as %v; drawn again in another style", id, v.PaidAt, r.Fields.PaidAt)
 	}
+	return v, img
+}
+
+// createOrder registers v's payment as order id, its CIP expiring at
+// expires, and returns the buyer's upload link.
+func createOrder(t *testing.T, base, id string, v synth.Voucher, expires time.Time) string {
+	t.Helper()
 	body := `{"order_id":"` + id + `","cip":"` + v.CIP + `","amount":"` + v.Amount + `","currency":"` + v.Currency + `","expires_at":"` + expires.Format(time.RFC3339) + `"}`
 	st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(body), auth)
 	if st != 201 {
@@ -125,7 +140,7 @@ func appOrderAt(t *testing.T, base, id string, seed uint64, paid, expires time.T
 	if !strings.HasPrefix(order.UploadURL, base+"/u/") {
 		t.Fatalf("order without an upload link: %s", b)
 	}
-	return v, img, order.UploadURL
+	return order.UploadURL
 }
 
 func call(t *testing.T, method, url string, body io.Reader, hdr map[string]string) (int, []byte, http.Header) {
@@ -828,9 +843,12 @@ func TestLateVoucherForExpiredCIP(t *testing.T) {
 	}
 	dir := t.TempDir()
 	base, stop := startServe(t, dir)
-	expires := time.Now().Add(3 * time.Second)
-	_, inTime, urlA := appOrderAt(t, base, "LT-A", 61, time.Now().Add(-2*time.Minute), expires)
-	_, late, urlB := appOrderAt(t, base, "LT-B", 62, time.Now().Add(time.Hour), expires)
+	// Drawn first: the orders are created at once, their CIP expiring
+	// two seconds later (whole seconds: RFC 3339 without fractions).
+	vA, inTime := appVoucher(t, "LT-A", 61, time.Now().Add(-2*time.Minute))
+	vB, late := appVoucher(t, "LT-B", 62, time.Now().Add(time.Hour))
+	expires := time.Now().Truncate(time.Second).Add(3 * time.Second)
+	urlA, urlB := createOrder(t, base, "LT-A", vA, expires), createOrder(t, base, "LT-B", vB, expires)
 	time.Sleep(time.Until(expires) + time.Second)
 	stop()
 	base2, stop2 := startServe(t, dir) // the expiry sweep runs at start
