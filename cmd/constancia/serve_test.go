@@ -854,7 +854,15 @@ func TestLateVoucherForExpiredCIP(t *testing.T) {
 	base2, stop2 := startServe(t, dir) // the expiry sweep runs at start
 	defer stop2()
 	urlA, urlB = strings.Replace(urlA, base, base2, 1), strings.Replace(urlB, base, base2, 1)
-	st, b, _ := call(t, "GET", base2+"/api/v1/orders/LT-A", nil, auth)
+	// The sweep runs beside the server: wait for it.
+	var st int
+	var b []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st, b, _ = call(t, "GET", base2+"/api/v1/orders/LT-A", nil, auth)
+		if strings.Contains(string(b), `"status":"expired"`) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if st != 200 || !strings.Contains(string(b), `"status":"expired"`) || !strings.Contains(string(b), `"upload_url"`) {
 		t.Fatalf("expired order: %d %s", st, b)
 	}
