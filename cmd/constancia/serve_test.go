@@ -936,6 +936,28 @@ func TestPaymentNotificationClearsQueue(t *testing.T) {
 	}
 }
 
+// TestCancelledOrderPage: a cancelled order's link says so and takes no
+// photo (it used to say the order was already registered).
+func TestCancelledOrderPage(t *testing.T) {
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	url := createOrder(t, base, "CX-1", synth.Random(1, 1), time.Now().Add(48*time.Hour))
+	if st, b, _ := call(t, "POST", base+"/api/v1/orders/CX-1/cancel", nil, auth); st != 200 {
+		t.Fatalf("cancel: %d %s", st, b)
+	}
+	for _, method := range []string{"GET", "POST"} {
+		var body io.Reader
+		hdr := map[string]string{}
+		if method == "POST" {
+			body, hdr["Content-Type"] = multipartFile(t, "blank.jpg", blankJPEG(t), nil)
+		}
+		st, b, _ := call(t, method, url, body, hdr)
+		if st != 200 || !strings.Contains(string(b), "Pedido cancelado") || strings.Contains(string(b), `type="file"`) {
+			t.Fatalf("%s of a cancelled order's link: %d %s", method, st, b)
+		}
+	}
+}
+
 // TestPolicyAPI: a merchant reads and changes its matching policy (only
 // the fields sent), bad values get 400 with a typed error and change
 // nothing, and the next verification follows the new policy.
