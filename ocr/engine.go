@@ -436,35 +436,34 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 	// crop's margins change by a few pixels), so the value is read with
 	// its line, without, and fitted to its row of ink. Not a digit of a
 	// run ("887" read "87"), which single-line mode can merge.
-	if res.Confidence[k] < phantomSure {
-		fit := func() []Word {
-			r := fitRows(page, b)
-			ws, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
-			if err != nil {
-				return nil
-			}
-			return ws
+	// The value alone (with a little paper round it) is read once, here or
+	// for confirmDigits.
+	var tight []Word
+	tightRead := false
+	readTight := func() []Word {
+		if !tightRead {
+			tight, tightRead = readAround(c, page, b, b.Dy()/3), true
 		}
+		return tight
+	}
+	if res.Confidence[k] < phantomSure {
+		fit := fitRows(page, b)
 		for _, read := range []func() []Word{
 			func() []Word { return words },
-			func() []Word { return readAround(c, page, b, b.Dy()/3) },
-			fit,
+			readTight,
+			func() []Word { return readLine(c, crop(page, fit), fit.Min) },
 		} {
 			for _, w := range read() {
 				if t := repairNumeric(w.Text); w.Conf >= phantomSure && allDigits(t) && phantomDigit(got, t) {
-					basis, ok := res.basis[k]
-					if !ok {
-						basis = 1
-					}
 					res.setFieldText(k, t)
-					res.Confidence[k] = w.Conf * basis
+					res.Confidence[k] = w.Conf * res.basisOf(k)
 					return
 				}
 			}
 		}
 	}
 	if res.Confidence[k] < 0.5 {
-		confirmDigits(c, page, res, k, b)
+		confirmDigits(res, k, readTight())
 	}
 }
 
@@ -637,30 +636,41 @@ func readAround(c *gosseract.Client, page *image.Gray, b image.Rectangle, padX i
 	if r.Dx() < h || r.Dy() < 4 {
 		return nil
 	}
-	words, err := recognize(c, crop(page, r), gosseract.PSM_SINGLE_LINE)
+	return readLine(c, crop(page, r), r.Min)
+}
+
+// readLine reads g, a strip of the page whose corner is at, in single-line
+// mode; the words' boxes are in page pixels, none when Tesseract fails.
+func readLine(c *gosseract.Client, g *image.Gray, at image.Point) []Word {
+	words, err := recognize(c, g, gosseract.PSM_SINGLE_LINE)
 	if err != nil {
 		return nil
 	}
 	for i := range words {
-		words[i].Box = words[i].Box.Add(r.Min)
+		words[i].Box = words[i].Box.Add(at)
 	}
 	return words
 }
 
-// confirmDigits reads just the value's box (with a little paper round it):
-// when the page read the right digits but doubted them because of what was
-// glued to them (dotted leaders Tesseract took into the word), the digits
-// alone, read surely, lend their confidence — weighed by how the value was
-// found, so a CIP taken without its label stays a guess.
-func confirmDigits(c *gosseract.Client, page *image.Gray, res *Result, k string, b image.Rectangle) {
-	words := readAround(c, page, b, b.Dy()/3)
+// basisOf is how k was found (its pairing's weight on its confidence), 1
+// when not recorded.
+func (r *Result) basisOf(k string) float64 {
+	if b, ok := r.basis[k]; ok {
+		return b
+	}
+	return 1
+}
+
+// confirmDigits takes the reading of just the value's box (with a little
+// paper round it): when the page read the right digits but doubted them
+// because of what was glued to them (dotted leaders Tesseract took into
+// the word), the digits alone, read surely, lend their confidence —
+// weighed by how the value was found, so a CIP taken without its label
+// stays a guess.
+func confirmDigits(res *Result, k string, words []Word) {
 	for _, w := range words {
 		if hasDigitRun(w.Text, res.fieldText(k)) && w.Conf > res.Confidence[k] {
-			basis, ok := res.basis[k]
-			if !ok {
-				basis = 1
-			}
-			res.Confidence[k] = max(res.Confidence[k], w.Conf*basis)
+			res.Confidence[k] = max(res.Confidence[k], w.Conf*res.basisOf(k))
 			return
 		}
 	}
@@ -722,13 +732,8 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 				if s.bw {
 					g = binarize(g)
 				}
-				ws, err := recognize(c, g, gosseract.PSM_SINGLE_LINE)
-				if err != nil {
-					break
-				}
 				var add []Word
-				for _, w := range ws {
-					w.Box = w.Box.Add(s.r.Min)
+				for _, w := range readLine(c, g, s.r.Min) {
 					if !overlapsAny(w.Box, res.Words) && !overlapsAny(w.Box, extra) {
 						add = append(add, w)
 					}
