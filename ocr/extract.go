@@ -420,12 +420,9 @@ func lineItems(l line, li int) []*item {
 	}
 	// Dates (with an optional time), textual dates, then times alone.
 	for _, re := range []*regexp.Regexp{reTxt, reTxtShort, reTxtMDY, reDMY, reYMD} {
-		for _, m := range findDates(re, low) {
+		for _, d := range findDates(re, low) {
+			m, it := d.m, d.it
 			if !free(m[0], m[1]) {
-				continue
-			}
-			it, ok := parseDate(re, low, m)
-			if !ok {
 				continue
 			}
 			add(m[0], m[1], it)
@@ -701,12 +698,18 @@ func parseTimeMatch(low string, m []int, g int) (tod, bool) {
 	return tod{tod: h*3600 + mi*60 + s, secs: secs}, true
 }
 
-// findDates returns re's matches in low that parse as dates. A match that
-// is no date ("07 - 21/11" of "18:42:07 - 21/11/2026", day 7 of month 21)
-// must not hide one that starts inside it, so the search resumes at the
-// next word after a rejected match rather than after its end.
-func findDates(re *regexp.Regexp, low string) [][]int {
-	var out [][]int
+// dateMatch is a match of a date pattern and the date it reads.
+type dateMatch struct {
+	m  []int
+	it *item
+}
+
+// findDates returns re's matches in low that parse as dates, parsed. A
+// match that is no date ("07 - 21/11" of "18:42:07 - 21/11/2026", day 7 of
+// month 21) must not hide one that starts inside it, so the search resumes
+// at the next character after a rejected match rather than after its end.
+func findDates(re *regexp.Regexp, low string) []dateMatch {
+	var out []dateMatch
 	for pos := 0; pos < len(low); {
 		m := re.FindStringSubmatchIndex(low[pos:])
 		if m == nil {
@@ -722,8 +725,8 @@ func findDates(re *regexp.Regexp, low string) [][]int {
 			pos = m[0] + 1
 			continue
 		}
-		if _, ok := parseDate(re, low, m); ok {
-			out = append(out, m)
+		if it, ok := parseDate(re, low, m); ok {
+			out = append(out, dateMatch{m, it})
 			pos = m[1]
 			continue
 		}
