@@ -270,7 +270,7 @@ func maxFilter(g *image.Gray, r int) *image.Gray {
 // threshold would split a strip's paper grain or the background beside
 // it as readily as ink from paper.
 func binarize(g *image.Gray) *image.Gray {
-	hist := histogram(g)
+	hist := grayHist(g, g.Rect)
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	quantile := func(q float64) int {
 		n, want := 0, int(q*float64(w*h))
@@ -294,20 +294,9 @@ func binarize(g *image.Gray) *image.Gray {
 	return out
 }
 
-// histogram counts g's pixels at each level.
-func histogram(g *image.Gray) [256]int {
-	var hist [256]int
-	for y := 0; y < g.Rect.Dy(); y++ {
-		for _, p := range g.Pix[y*g.Stride : y*g.Stride+g.Rect.Dx()] {
-			hist[p]++
-		}
-	}
-	return hist
-}
-
 // otsu returns the Otsu threshold of g's histogram.
 func otsu(g *image.Gray) uint8 {
-	hist := histogram(g)
+	hist := grayHist(g, g.Rect)
 	total := g.Rect.Dx() * g.Rect.Dy()
 	var sum float64
 	for i, c := range hist {
