@@ -112,3 +112,10 @@ func (o *Order) move(to, by, reason string, at time.Time) error {
 func (o *Order) Open() bool {
 	return o.Status == StatusOpen || o.Status == StatusReceiptSubmitted
 }
+
+// TakesVoucher: an open order takes a voucher, and so does one whose CIP
+// expired, since the buyer may have paid before the expiry and sent the
+// photo after it (Match checks the payment time against the expiry).
+func (o *Order) TakesVoucher() bool {
+	return o.Open() || o.Status == StatusExpired
+}

@@ -63,7 +63,7 @@ type orderView struct {
 func (s *server) view(o *matcher.Order, withLink bool) orderView {
 	v := orderView{OrderID: o.OrderID, CIP: o.CIP, Amount: ocr.FormatCents(o.AmountCents), Currency: o.Currency, Status: o.Status,
 		CreatedAt: o.CreatedAt.In(ocr.Lima), ExpiresAt: o.ExpiresAt.In(ocr.Lima), ReceiptID: o.ReceiptID, Buyer: o.Buyer, Metadata: o.Metadata, History: o.History}
-	if withLink && takesVoucher(o) {
+	if withLink && o.TakesVoucher() {
 		v.UploadURL = strings.TrimRight(s.cfg.PublicURL, "/") + "/u/" + s.linkToken(o.Merchant, o.OrderID, o.ExpiresAt.Add(linkGrace))
 	}
 	return v

@@ -72,7 +72,7 @@ func (s *server) pageFor(o *matcher.Order) uploadPage {
 	if left > 0 {
 		tl = fmt.Sprintf("%s (en %dh %02dm)", tl, int(left.Hours()), int(left.Minutes())%60)
 	}
-	p := uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: takesVoucher(o)}
+	p := uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: o.TakesVoucher()}
 	switch o.Status {
 	case matcher.StatusOpen, matcher.StatusReceiptSubmitted:
 	case matcher.StatusExpired:
@@ -83,13 +83,6 @@ func (s *server) pageFor(o *matcher.Order) uploadPage {
 		p.Class, p.Title, p.Message = "ok", "Pedido ya registrado", "Este pedido ya no espera una constancia."
 	}
 	return p
-}
-
-// takesVoucher: an open order takes a voucher, and so does one whose CIP
-// expired, since the buyer may have paid before the expiry and sent the
-// photo after it (the decision checks the payment time against it).
-func takesVoucher(o *matcher.Order) bool {
-	return o.Open() || o.Status == matcher.StatusExpired
 }
 
 func (s *server) uploadPage(c *gin.Context) {
@@ -120,7 +113,7 @@ func (s *server) uploadPost(c *gin.Context) {
 		return
 	}
 	p := s.pageFor(o)
-	if !takesVoucher(o) {
+	if !o.TakesVoucher() {
 		s.renderUpload(c, http.StatusOK, p)
 		return
 	}
