@@ -84,15 +84,26 @@ func newChrome(t *testing.T) context.Context {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("%s not found: run `make test`, which installs Debian's chromium package", chromiumPath)
 	}
+	// Chromium keeps its profile and its singleton socket directory (under
+	// TMPDIR) in the test's own directory, removed with it.
+	dir := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.Env("TMPDIR="+dir),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
 		chromedp.WindowSize(1280, 1000)) // a laptop
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	bctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelT()
+		if err := chromedp.Cancel(bctx); err != nil {
+			t.Logf("closing Chromium: %v", err)
+		}
+		cancelC()
+		cancelA()
+	})
 	return ctx
 }
 
