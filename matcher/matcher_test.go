@@ -322,9 +322,33 @@ func TestParseAmount(t *testing.T) {
 			t.Errorf("ParseAmount(%q) = %d %v, want %d", in, got, ok, want)
 		}
 	}
-	for _, in := range []string{"", "abc", "1e9"} {
-		if _, ok := matcher.ParseAmount(in); ok {
-			t.Errorf("ParseAmount(%q) accepted", in)
+	// A lone separator before three digits is thousands or decimals: refused.
+	for _, in := range []string{"", "abc", "1e9", "1.999", "2,500", "S/ 1.250"} {
+		if got, ok := matcher.ParseAmount(in); ok {
+			t.Errorf("ParseAmount(%q) = %d, want refused", in, got)
+		}
+	}
+	// Two separators settle it.
+	for in, want := range map[string]int64{"1.999.000": 199900000, "1,999.000": -1} {
+		got, ok := matcher.ParseAmount(in)
+		if want < 0 && ok {
+			t.Errorf("ParseAmount(%q) = %d, want refused", in, got)
+		}
+		if want >= 0 && (!ok || got != want) {
+			t.Errorf("ParseAmount(%q) = %d %v, want %d", in, got, ok, want)
+		}
+	}
+}
+
+func TestParseDecimal(t *testing.T) {
+	for in, want := range map[string]int64{"149.90": 14990, "7": 700, "0.5": 50, "1249.00": 124900, "000012.30": 1230} {
+		if got, ok := matcher.ParseDecimal(in); !ok || got != want {
+			t.Errorf("ParseDecimal(%q) = %d %v, want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", ".", "1.", ".5", "1.999", "1,249.00", "149,90", "S/ 3.00", "-1", "+1", " 1", "1e9", "1.2.3", "9999999999999"} {
+		if got, ok := matcher.ParseDecimal(in); ok {
+			t.Errorf("ParseDecimal(%q) = %d, want refused", in, got)
 		}
 	}
 }

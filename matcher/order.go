@@ -1,7 +1,10 @@
 package matcher
 
 import (
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/constancia/constancia"
 )
@@ -29,6 +32,27 @@ var transitions = map[string][]string{
 	StatusExpired:          {StatusPaid, StatusVerified},
 	StatusCancelled:        {},
 	StatusRefunded:         {},
+}
+
+// ValidStatus reports whether s is one of the order states.
+func ValidStatus(s string) bool {
+	_, ok := transitions[s]
+	return ok
+}
+
+// validOrderID reports whether id can name an order: 1–100 characters of
+// printable text without '/' or '\', so that it fits in a URL path
+// (/api/v1/orders/{id}), a CSV cell and a log line as it is.
+func validOrderID(id string) bool {
+	if id == "" || !utf8.ValidString(id) || utf8.RuneCountInString(id) > 100 || strings.TrimSpace(id) != id {
+		return false
+	}
+	for _, r := range id {
+		if r == '/' || r == '\\' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Transition is one recorded change of an order's state.
@@ -67,8 +91,8 @@ func (o *Order) Validate() error {
 	switch {
 	case o.Merchant == "":
 		return constancia.Errorf(constancia.EINVALID, "order: merchant is required")
-	case o.OrderID == "" || len(o.OrderID) > 100:
-		return constancia.Errorf(constancia.EINVALID, "order: order_id is required (at most 100 characters)")
+	case !validOrderID(o.OrderID):
+		return constancia.Errorf(constancia.EINVALID, "order: order_id must be 1 to 100 printable characters, without '/' or '\\' and without spaces at either end")
 	case !validCIP(o.CIP):
 		return constancia.Errorf(constancia.EINVALID, "order %s: cip must be 7 to 9 digits, got %q", o.OrderID, o.CIP)
 	case o.AmountCents <= 0:

@@ -118,7 +118,12 @@ func (b *Book) HandleNotification(merchant string, secret, body []byte, signatur
 	return res, nil
 }
 
-// ParseAmount reads "149.90", "1,249.00" or "S/ 149.90" as cents.
+// ParseAmount reads an amount as written in files and by people —
+// "149.90", "1,249.00", "1.249,50", "149,90" or "S/ 149.90" — as cents.
+// The last '.' or ',' followed by one or two digits is the decimal mark;
+// others group thousands. A lone separator followed by three digits
+// ("1.999", "2,500") could be either, so it is refused rather than
+// guessed: read as grouping, "1.999" would be 1999.00.
 func ParseAmount(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
 	for _, p := range []string{"S/.", "S/", "PEN", "US$", "USD", "$"} {
@@ -127,8 +132,18 @@ func ParseAmount(s string) (int64, bool) {
 	if s == "" {
 		return 0, false
 	}
-	// The last '.' or ',' followed by 1–2 digits is the decimal mark.
 	dec := strings.LastIndexAny(s, ".,")
+	if dec >= 0 && len(s)-dec-1 == 3 {
+		// No decimals: every separator groups, so there must be two
+		// of them, both the same mark.
+		other := ","
+		if s[dec] == ',' {
+			other = "."
+		}
+		if strings.IndexAny(s, ".,") == dec || strings.Contains(s, other) {
+			return 0, false
+		}
+	}
 	intPart, frac := s, ""
 	if dec >= 0 && len(s)-dec-1 <= 2 {
 		intPart, frac = s[:dec], s[dec+1:]
@@ -146,6 +161,27 @@ func ParseAmount(s string) (int64, bool) {
 		if n > 1e13 {
 			return 0, false
 		}
+	}
+	return n, true
+}
+
+// ParseDecimal reads the canonical amount an API takes — digits, then
+// optionally '.' and one or two digits ("149.90", "7", "0.5") — as cents.
+// No currency, no grouping, no sign.
+func ParseDecimal(s string) (int64, bool) {
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" || len(intPart) > 12 || len(frac) > 2 || (strings.Contains(s, ".") && frac == "") {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	var n int64
+	for _, c := range intPart + frac {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
 	}
 	return n, true
 }

@@ -90,8 +90,8 @@ func (s *server) createOrder(c *gin.Context) {
 		s.writeError(c, constancia.Errorf(constancia.EINVALID, "the body must be a JSON object: %v", err))
 		return
 	}
-	cents, ok := matcher.ParseAmount(req.Amount)
-	if !ok || strings.ContainsAny(req.Amount, "SU$") {
+	cents, ok := matcher.ParseDecimal(req.Amount)
+	if !ok {
 		s.writeError(c, constancia.Errorf(constancia.EINVALID, "amount must be a decimal string such as \"149.90\""))
 		return
 	}
@@ -123,6 +123,10 @@ func (s *server) getOrder(c *gin.Context) {
 
 func (s *server) listOrders(c *gin.Context) {
 	status := c.Query("status")
+	if status != "" && !matcher.ValidStatus(status) {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "status %q is not an order state", status))
+		return
+	}
 	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
 	if limit < 1 || limit > 1000 {
 		s.writeError(c, constancia.Errorf(constancia.EINVALID, "limit must be 1..1000"))

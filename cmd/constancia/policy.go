@@ -62,7 +62,7 @@ func (s *server) putPolicy(c *gin.Context) {
 			*into = 0
 			return nil
 		}
-		cents, ok := matcher.ParseAmount(*v)
+		cents, ok := matcher.ParseDecimal(*v)
 		if !ok {
 			return constancia.Errorf(constancia.EINVALID, "%s must be a decimal string such as \"0.50\"", name)
 		}

@@ -332,6 +332,14 @@ func TestServeBadInput(t *testing.T) {
 		{"bad cip", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
 		{"bad currency", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"1.00","currency":"EUR"}`, auth, 400, "invalid"},
 		{"bad expiry", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"1.00","currency":"PEN","expires_at":"tomorrow"}`, auth, 400, "invalid"},
+		// "1.999" read as grouped thousands would be S/ 1999.00.
+		{"ambiguous amount", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"1.999","currency":"PEN"}`, auth, 400, "invalid"},
+		{"grouped amount", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"1,249.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"amount with currency", "POST", "/api/v1/orders", `{"order_id":"a","cip":"12345678","amount":"S/ 15.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"order id with slash", "POST", "/api/v1/orders", `{"order_id":"a/b","cip":"12345678","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"order id with control", "POST", "/api/v1/orders", `{"order_id":"a\u0000b","cip":"12345678","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"order id padded", "POST", "/api/v1/orders", `{"order_id":" a","cip":"12345678","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"unknown status filter", "GET", "/api/v1/orders?status=bogus", "", auth, 400, "invalid"},
 		{"unknown order", "GET", "/api/v1/orders/nope", "", auth, 404, "not_found"},
 		{"unknown receipt", "GET", "/api/v1/receipts/nope", "", auth, 404, "not_found"},
 		{"no file", "POST", "/api/v1/verify", "", auth, 400, "invalid"},
@@ -978,7 +986,7 @@ func TestPolicyAPI(t *testing.T) {
 		t.Fatalf("default policy %s", got)
 	}
 	for _, bad := range []string{`{"review_above":"cien"}`, `{"auto_verify_confidence":1.5}`, `{"auto_verify_confidence":0}`,
-		`{"cip_expiry_hours":0}`, `{"cip_expiry_hours":100000}`, `{"amount_tolerance":"-1.00"}`, `{"reviewabove":"1.00"}`, `not json`} {
+		`{"cip_expiry_hours":0}`, `{"cip_expiry_hours":100000}`, `{"amount_tolerance":"-1.00"}`, `{"amount_tolerance":"1.999"}`, `{"review_above":"1,000"}`, `{"reviewabove":"1.00"}`, `not json`} {
 		st, b, _ := call(t, "PUT", base+"/api/v1/policy", strings.NewReader(bad), auth)
 		if st != 400 || errCode(b) != "invalid" {
 			t.Fatalf("PUT %s: %d %s", bad, st, b)
