@@ -204,6 +204,9 @@ func (s *server) readUpload(c *gin.Context) ([]byte, error) {
 			break
 		}
 	}
+	if fh == nil && len(form.File["file"]) > 0 {
+		return nil, constancia.Errorf(constancia.EINVALID, "the file sent is empty (0 bytes): send the voucher image again")
+	}
 	if fh == nil {
 		return nil, constancia.Errorf(constancia.EINVALID, "send the voucher image as the multipart field 'file'")
 	}
@@ -262,11 +265,16 @@ func (s *server) verify(c *gin.Context) {
 			return
 		}
 	}
+	async, err := formBool(c, "async")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	if !s.admit() {
 		s.busy(c)
 		return
 	}
-	if c.PostForm("async") == "true" || c.Query("async") == "true" {
+	if async {
 		// Answer now; read in the background. The upload is spooled first,
 		// so a crash loses none; shutdown waits for it (s.wg).
 		j := spooled{ID: storage.NewID(), Merchant: c.GetString("merchant"), OrderID: orderID, Data: data}
@@ -540,4 +548,20 @@ func (s *server) reconciliationReport(c *gin.Context) {
 	}
 	c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=conciliacion-%s-%s.csv", c.Query("from"), c.Query("to")))
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// formBool reads a yes/no parameter from the form or the query: absent is
+// false; anything but true/false/1/0 is refused rather than read as false.
+func formBool(c *gin.Context, name string) (bool, error) {
+	v, ok := c.GetPostForm(name)
+	if !ok {
+		v = c.Query(name)
+	}
+	switch strings.ToLower(v) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, constancia.Errorf(constancia.EINVALID, "%s must be true or false, got %q", name, v)
 }

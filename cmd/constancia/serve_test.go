@@ -339,6 +339,8 @@ func TestServeBadInput(t *testing.T) {
 		{"order id with slash", "POST", "/api/v1/orders", `{"order_id":"a/b","cip":"12345678","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
 		{"order id with control", "POST", "/api/v1/orders", `{"order_id":"a\u0000b","cip":"12345678","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
 		{"order id padded", "POST", "/api/v1/orders", `{"order_id":" a","cip":"12345678","amount":"1.00","currency":"PEN"}`, auth, 400, "invalid"},
+		{"async neither true nor false", "POST", "/api/v1/verify?async=maybe", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.jpg\"\r\n\r\nx\r\n--b--\r\n", map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "multipart/form-data; boundary=b"}, 400, "invalid"},
+		{"empty file", "POST", "/api/v1/verify", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.jpg\"\r\n\r\n\r\n--b--\r\n", map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "multipart/form-data; boundary=b"}, 400, "invalid"},
 		{"unknown status filter", "GET", "/api/v1/orders?status=bogus", "", auth, 400, "invalid"},
 		{"unknown order", "GET", "/api/v1/orders/nope", "", auth, 404, "not_found"},
 		{"unknown receipt", "GET", "/api/v1/receipts/nope", "", auth, 404, "not_found"},
