@@ -213,6 +213,34 @@ func (b *Book) Get(merchant, id string) (*Order, error) {
 // Move changes an order's state (see Order lifecycle) and persists it;
 // apply, if given, also edits the order in the same transaction.
 func (b *Book) Move(merchant, id, to, by, reason string, apply func(*Order)) (*Order, error) {
+	return b.change(merchant, id, func(o *Order) error {
+		if err := o.move(to, by, reason, b.Now()); err != nil {
+			return err
+		}
+		if apply != nil {
+			apply(o)
+		}
+		return nil
+	})
+}
+
+// Note records on an order something that happened to it without
+// changing its state (a payment PagoEfectivo reported for a cancelled
+// order): apply changes the order, and the history gains an entry from and
+// to its current state, with who and why.
+func (b *Book) Note(merchant, id, by, reason string, apply func(*Order)) (*Order, error) {
+	return b.change(merchant, id, func(o *Order) error {
+		o.History = append(o.History, Transition{At: b.Now().UTC(), From: o.Status, To: o.Status, By: by, Reason: reason})
+		if apply != nil {
+			apply(o)
+		}
+		return nil
+	})
+}
+
+// change applies f to a copy of the order and stores the copy; the order
+// is unchanged if f or the store fails.
+func (b *Book) change(merchant, id string, f func(*Order) error) (*Order, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cur, ok := b.orders[orderKey(merchant, id)]
@@ -221,11 +249,8 @@ func (b *Book) Move(merchant, id, to, by, reason string, apply func(*Order)) (*O
 	}
 	o := *cur
 	o.History = append([]Transition(nil), cur.History...)
-	if err := o.move(to, by, reason, b.Now()); err != nil {
+	if err := f(&o); err != nil {
 		return nil, err
-	}
-	if apply != nil {
-		apply(&o)
 	}
 	if err := b.db.Update(func(tx *bolt.Tx) error { return b.save(tx, &o) }); err != nil {
 		return nil, constancia.Wrap(err, constancia.EUNAVAILABLE, "cannot store the order")

@@ -252,6 +252,101 @@ func TestNotifications(t *testing.T) {
 	}
 }
 
+// TestNotificationBeforeOrder: PagoEfectivo may notify a payment before the
+// merchant's system has registered the order. The first delivery is
+// refused (404) and not remembered, so its resend pays the order.
+func TestNotificationBeforeOrder(t *testing.T) {
+	b := MustOpenBook(t)
+	secret := "s3cret"
+	body := `{"id":"ev1","event":"cip.paid","cip":"73488329","amount":"149.90","paid_at":"2026-11-21T18:42:07-05:00"}`
+	if _, err := b.HandleNotification("m1", []byte(secret), []byte(body), sign(secret, body)); constancia.ErrorCode(err) != constancia.ENOTFOUND {
+		t.Fatalf("payment of an unknown CIP: %v", err)
+	}
+	mustCreate(t, b, "A", "73488329", 14990, "PEN")
+	res, err := b.HandleNotification("m1", []byte(secret), []byte(body), sign(secret, body))
+	if err != nil || res.Replay || !res.Moved || res.Status != matcher.StatusPaid {
+		t.Fatalf("resent payment: %+v %v", res, err)
+	}
+	if res, _ := b.HandleNotification("m1", []byte(secret), []byte(body), sign(secret, body)); !res.Replay {
+		t.Fatalf("third delivery: %+v", res)
+	}
+}
+
+// TestStaleNotifications: an event the order is past is answered (so
+// PagoEfectivo stops resending it) and changes nothing, except that a
+// payment of a cancelled order is recorded and reported: a refund is due.
+func TestStaleNotifications(t *testing.T) {
+	b := MustOpenBook(t)
+	secret := "s3cret"
+	mustCreate(t, b, "A", "73488329", 14990, "PEN")
+	mustCreate(t, b, "C", "55667788", 5000, "PEN")
+	send := func(body string) matcher.NotificationResult {
+		t.Helper()
+		res, err := b.HandleNotification("m1", []byte(secret), []byte(body), sign(secret, body))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		return res
+	}
+	send(`{"id":"p1","event":"cip.paid","cip":"73488329","amount":"149.90"}`)
+	if res := send(`{"id":"x1","event":"cip.expired","cip":"73488329"}`); !res.Stale || res.Moved || res.Status != matcher.StatusPaid {
+		t.Fatalf("expiry after the payment: %+v", res)
+	}
+	if _, err := b.Move("m1", "C", matcher.StatusCancelled, "api", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	res := send(`{"id":"p2","event":"cip.paid","cip":"55667788","amount":"50.00","paid_at":"2026-11-21T18:42:07-05:00"}`)
+	if !res.Stale || res.Moved || res.Status != matcher.StatusCancelled {
+		t.Fatalf("payment of a cancelled order: %+v", res)
+	}
+	o, _ := b.Get("m1", "C")
+	if o.Status != matcher.StatusCancelled || o.PaidAt == nil || o.PaidCents != 5000 || len(o.History) != 3 {
+		t.Fatalf("cancelled order after its payment: %+v", o)
+	}
+	out := b.Outstanding("m1", 48*time.Hour)
+	found := false
+	for _, d := range out {
+		found = found || d.Code == matcher.DiscPaidCancelled && d.OrderID == "C"
+	}
+	if !found {
+		t.Fatalf("outstanding %+v lacks the payment of the cancelled order", out)
+	}
+}
+
+// TestSettlementOfCancelledOrder: a settled row whose order was cancelled
+// is reported and kept on the order; it does not stop the file's other
+// rows, and importing the file again (even after a refund) changes nothing.
+func TestSettlementOfCancelledOrder(t *testing.T) {
+	b := MustOpenBook(t)
+	mustCreate(t, b, "A", "73488329", 14990, "PEN")
+	mustCreate(t, b, "C", "55667788", 5000, "PEN")
+	if _, err := b.Move("m1", "C", matcher.StatusCancelled, "api", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	file := "cip,amount,currency,settled_at,fee\n55667788,50.00,PEN,2026-11-23,1.00\n73488329,149.90,PEN,2026-11-23,3.50\n"
+	rows, bad, err := matcher.ParseSettlement(strings.NewReader(file))
+	if err != nil || len(bad) != 0 || len(rows) != 2 {
+		t.Fatalf("parse: %d rows, %+v, %v", len(rows), bad, err)
+	}
+	res, err := b.ImportSettlement("m1", "f.csv", rows)
+	if err != nil || res.Settled != 1 || len(res.Discrepancies) != 1 || res.Discrepancies[0].Code != matcher.DiscPaidCancelled {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	if c, _ := b.Get("m1", "C"); c.Status != matcher.StatusCancelled || c.SettledAt == nil || c.NetCents != 4900 {
+		t.Fatalf("cancelled order: %+v", c)
+	}
+	if all := b.WithOutstanding("m1", res, 48*time.Hour); len(all) != 2 || all[0].Line != 2 || all[1].Code != matcher.DiscPaidNoVoucher {
+		t.Fatalf("with outstanding (the cancelled order once, from its line): %+v", all)
+	}
+	if _, err := b.Move("m1", "A", matcher.StatusRefunded, "api", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.ImportSettlement("m1", "f.csv", rows)
+	if err != nil || again.Settled != 0 || again.AlreadyDone != 2 || len(again.Discrepancies) != 0 {
+		t.Fatalf("re-import: %+v %v", again, err)
+	}
+}
+
 func latin1(s string) string {
 	var out []byte
 	for _, r := range s {

@@ -120,16 +120,22 @@ func validCIP(s string) bool {
 // move changes the order's state, recording who or what caused it. It
 // fails with ECONFLICT for a transition the lifecycle does not allow.
 func (o *Order) move(to, by, reason string, at time.Time) error {
-	ok := false
-	for _, s := range transitions[o.Status] {
-		ok = ok || s == to
-	}
-	if !ok {
+	if !o.CanMove(to) {
 		return constancia.Errorf(constancia.ECONFLICT, "order %s is %s and cannot become %s", o.OrderID, o.Status, to)
 	}
 	o.History = append(o.History, Transition{At: at.UTC(), From: o.Status, To: to, By: by, Reason: reason})
 	o.Status = to
 	return nil
+}
+
+// CanMove reports whether the order's lifecycle allows a move to state to.
+func (o *Order) CanMove(to string) bool {
+	for _, s := range transitions[o.Status] {
+		if s == to {
+			return true
+		}
+	}
+	return false
 }
 
 // Open reports whether the order still awaits payment.

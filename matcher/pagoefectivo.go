@@ -41,13 +41,23 @@ type Notification struct {
 type NotificationResult struct {
 	Replay  bool   // the event id was handled before; nothing changed
 	Known   bool   // a handled event type
-	OrderID string // the order it moved, if any
-	Status  string // the order's new status
+	OrderID string // the order it concerns, if any
+	Status  string // the order's status after it
+	Moved   bool   // the event changed the order's status
+	// Stale: the order is past the state the event would give it (a
+	// cip.expired after the payment, a payment of a cancelled order).
+	// The event is kept and answered, so PagoEfectivo does not resend
+	// it; a payment is recorded on the order for the reconciliation.
+	Stale bool
 }
 
 // HandleNotification verifies body's signature, then applies the event to
 // the merchant's order with that CIP. Replays are idempotent; unknown
 // events are stored and reported, never dropped.
+//
+// An event is marked handled only once it took effect (or could never
+// take effect), so a delivery that failed — no order with that CIP yet,
+// the database unavailable — is applied when PagoEfectivo sends it again.
 func (b *Book) HandleNotification(merchant string, secret, body []byte, signature string) (NotificationResult, error) {
 	var res NotificationResult
 	if !VerifySignature(secret, body, signature) {
@@ -62,19 +72,20 @@ func (b *Book) HandleNotification(merchant string, secret, body []byte, signatur
 	}
 	key := []byte(merchant + "\x00" + n.ID)
 	seen := false
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(bEvents)
-		if bk.Get(key) != nil {
-			seen = true
-			return nil
-		}
-		return bk.Put(key, body)
-	})
-	if err != nil {
-		return res, constancia.Wrap(err, constancia.EUNAVAILABLE, "cannot store the notification")
+	if err := b.db.View(func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bEvents).Get(key) != nil
+		return nil
+	}); err != nil {
+		return res, constancia.Wrap(err, constancia.EUNAVAILABLE, "cannot read the notifications")
 	}
 	if seen {
 		res.Replay = true
+		return res, nil
+	}
+	handled := func() (NotificationResult, error) {
+		if err := b.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bEvents).Put(key, body) }); err != nil {
+			return res, constancia.Wrap(err, constancia.EUNAVAILABLE, "cannot store the notification")
+		}
 		return res, nil
 	}
 	var to string
@@ -86,7 +97,7 @@ func (b *Book) HandleNotification(merchant string, secret, body []byte, signatur
 	case "cip.refunded":
 		to = StatusRefunded
 	default:
-		return res, nil // kept in pe_events for audit
+		return handled() // kept in pe_events for audit
 	}
 	res.Known = true
 	var target *Order
@@ -98,24 +109,39 @@ func (b *Book) HandleNotification(merchant string, secret, body []byte, signatur
 	if target == nil {
 		return res, constancia.Errorf(constancia.ENOTFOUND, "no order with CIP %s", n.CIP)
 	}
-	if target.Status == to {
-		res.OrderID, res.Status = target.OrderID, to
-		return res, nil
-	}
-	o, err := b.Move(merchant, target.OrderID, to, "pagoefectivo:"+n.ID, n.Event, func(o *Order) {
-		if t, err := time.Parse(time.RFC3339, n.PaidAt); err == nil && to == StatusPaid {
+	res.OrderID, res.Status = target.OrderID, target.Status
+	paid := func(o *Order) {
+		if to != StatusPaid {
+			return
+		}
+		if t, err := time.Parse(time.RFC3339, n.PaidAt); err == nil {
 			t = t.UTC()
 			o.PaidAt = &t
 		}
 		if c, ok := ParseAmount(n.Amount); ok {
 			o.PaidCents = c
 		}
-	})
+	}
+	if target.Status == to {
+		return handled()
+	}
+	if !target.CanMove(to) {
+		res.Stale = true
+		if to == StatusPaid {
+			// Money arrived for an order that no longer expects it: the
+			// reconciliation must show it (a refund is due).
+			if _, err := b.Note(merchant, target.OrderID, "pagoefectivo:"+n.ID, n.Event+" while "+target.Status, paid); err != nil {
+				return res, err
+			}
+		}
+		return handled()
+	}
+	o, err := b.Move(merchant, target.OrderID, to, "pagoefectivo:"+n.ID, n.Event, paid)
 	if err != nil {
 		return res, err
 	}
-	res.OrderID, res.Status = o.OrderID, o.Status
-	return res, nil
+	res.Status, res.Moved = o.Status, true
+	return handled()
 }
 
 // ParseAmount reads an amount as written in files and by people —

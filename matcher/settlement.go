@@ -142,6 +142,9 @@ const (
 	DiscPaidAfterExpiry   = "paid_after_expiry"
 	DiscVerifiedUnsettled = "verified_not_settled"
 	DiscPaidNoVoucher     = "paid_without_voucher"
+	// PagoEfectivo took the money for an order the merchant cancelled
+	// (or refunded before it was settled): a refund is due.
+	DiscPaidCancelled = "paid_after_cancellation"
 )
 
 // Discrepancy is one thing finance must look at.
@@ -185,16 +188,11 @@ func (b *Book) ImportSettlement(merchant, source string, rows []SettlementRow) (
 		if !r.PaidAt.IsZero() && r.PaidAt.After(o.ExpiresAt) {
 			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscPaidAfterExpiry, OrderID: o.OrderID, CIP: r.CIP, Line: r.Line, Detail: "paid after the CIP expired"})
 		}
-		if o.Status == StatusSettled {
-			res.AlreadyDone++
+		if o.Status == StatusSettled || (o.SettledAt != nil && !o.CanMove(StatusSettled)) {
+			res.AlreadyDone++ // settled, or settled and then refunded
 			continue
 		}
-		if o.Status == StatusOpen || o.Status == StatusReceiptSubmitted || o.Status == StatusExpired {
-			if _, err := b.Move(merchant, o.OrderID, StatusPaid, "settlement:"+source, "paid per settlement file", nil); err != nil {
-				return res, err
-			}
-		}
-		_, err := b.Move(merchant, o.OrderID, StatusSettled, "settlement:"+source, fmt.Sprintf("line %d", r.Line), func(o *Order) {
+		record := func(o *Order) {
 			t := r.SettledAt
 			if t.IsZero() {
 				t = b.Now()
@@ -208,7 +206,23 @@ func (b *Book) ImportSettlement(merchant, source string, rows []SettlementRow) (
 				p := r.PaidAt.UTC()
 				o.PaidAt = &p
 			}
-		})
+		}
+		if o.Status == StatusCancelled || o.Status == StatusRefunded {
+			// Its state takes no payment: the row is kept on the order
+			// and reported, and the rest of the file is still read.
+			if _, err := b.Note(merchant, o.OrderID, "settlement:"+source, fmt.Sprintf("line %d: settled while %s", r.Line, o.Status), record); err != nil {
+				return res, err
+			}
+			res.Discrepancies = append(res.Discrepancies, Discrepancy{Code: DiscPaidCancelled, OrderID: o.OrderID, CIP: r.CIP, Line: r.Line,
+				Detail: "PagoEfectivo settled a payment of an order that is " + o.Status})
+			continue
+		}
+		if o.Status == StatusOpen || o.Status == StatusReceiptSubmitted || o.Status == StatusExpired {
+			if _, err := b.Move(merchant, o.OrderID, StatusPaid, "settlement:"+source, "paid per settlement file", nil); err != nil {
+				return res, err
+			}
+		}
+		_, err := b.Move(merchant, o.OrderID, StatusSettled, "settlement:"+source, fmt.Sprintf("line %d", r.Line), record)
 		if err != nil {
 			return res, err
 		}
@@ -230,6 +244,25 @@ func (b *Book) Outstanding(merchant string, grace time.Duration) []Discrepancy {
 			out = append(out, Discrepancy{Code: DiscVerifiedUnsettled, OrderID: o.OrderID, CIP: o.CIP, Detail: "verified by voucher, not in PagoEfectivo's records after " + grace.String()})
 		case (o.Status == StatusPaid || o.Status == StatusSettled) && o.ReceiptID == "":
 			out = append(out, Discrepancy{Code: DiscPaidNoVoucher, OrderID: o.OrderID, CIP: o.CIP, Detail: "paid per PagoEfectivo, no voucher received"})
+		case o.Status == StatusCancelled && (o.PaidAt != nil || o.SettledAt != nil):
+			out = append(out, Discrepancy{Code: DiscPaidCancelled, OrderID: o.OrderID, CIP: o.CIP, Detail: "paid per PagoEfectivo after the order was cancelled: a refund is due"})
+		}
+	}
+	return out
+}
+
+// WithOutstanding returns an import's discrepancies followed by the
+// merchant's outstanding ones that the import did not already name (same
+// code and order), as one list for finance.
+func (b *Book) WithOutstanding(merchant string, res ImportResult, grace time.Duration) []Discrepancy {
+	out := append([]Discrepancy{}, res.Discrepancies...)
+	named := map[[2]string]bool{}
+	for _, d := range res.Discrepancies {
+		named[[2]string{d.Code, d.OrderID}] = true
+	}
+	for _, d := range b.Outstanding(merchant, grace) {
+		if !named[[2]string{d.Code, d.OrderID}] {
+			out = append(out, d)
 		}
 	}
 	return out

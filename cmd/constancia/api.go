@@ -401,7 +401,7 @@ func (s *server) peNotification(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if res.OrderID != "" && !res.Replay {
+	if res.Moved {
 		if o, err := s.book.Get(m.ID, res.OrderID); err == nil {
 			s.notify(m.ID, "order.status_changed", "", s.view(o, false))
 		}
@@ -411,7 +411,7 @@ func (s *server) peNotification(c *gin.Context) {
 			}
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"replay": res.Replay, "known_event": res.Known, "order_id": res.OrderID, "status": res.Status})
+	c.JSON(http.StatusOK, gin.H{"replay": res.Replay, "known_event": res.Known, "order_id": res.OrderID, "status": res.Status, "stale": res.Stale})
 }
 
 // linkToken signs (merchant, order, expiry) for the buyer's upload link.
@@ -523,7 +523,7 @@ func (s *server) uploadSettlement(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"rows": len(rows), "settled": res.Settled, "already_settled": res.AlreadyDone,
-		"bad_rows": orEmptyRows(bad), "discrepancies": append(append([]matcher.Discrepancy{}, res.Discrepancies...), s.book.Outstanding(m, 48*time.Hour)...)})
+		"bad_rows": orEmptyRows(bad), "discrepancies": s.book.WithOutstanding(m, res, 48*time.Hour)})
 }
 
 func orEmptyRows(r []matcher.RowError) []matcher.RowError {

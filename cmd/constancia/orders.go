@@ -133,7 +133,7 @@ func (m *Main) runSettlements(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stdout, "settlement: %d rows, %d orders settled, %d already settled, %d bad rows, %d discrepancies\n",
 				len(rows), res.Settled, res.AlreadyDone, len(bad), len(res.Discrepancies))
 			m.printBadRows(bad)
-			for _, d := range append(res.Discrepancies, b.Outstanding(merchant, 48*time.Hour)...) {
+			for _, d := range b.WithOutstanding(merchant, res, 48*time.Hour) {
 				fmt.Fprintf(m.Stdout, "%s order=%s cip=%s line=%d %s\n", d.Code, d.OrderID, d.CIP, d.Line, d.Detail)
 			}
 			return nil
