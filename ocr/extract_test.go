@@ -242,6 +242,24 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "CIP"}, {20, "12345678"}},
 			[]cell{{0, "Fecha"}, {20, "21 nov 18:42"}},
 		), want{"12345678", "", "", "", ""}},
+		{"other wordings: (CIP), hora de operación, cod. transacción", layout(
+			[]cell{{0, "Código de Pago (CIP):"}, {30, "12345678"}},
+			[]cell{{0, "Fecha de operación:"}, {30, "21/11/2026"}},
+			[]cell{{0, "Hora de operación:"}, {30, "18:42"}},
+			[]cell{{0, "Importe pagado:"}, {30, "S/149.90"}},
+			[]cell{{0, "Cod. Transacción:"}, {30, "998877"}},
+		), want{"12345678", "998877", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"other wordings: CIP N°, F. Pago, Monto (S/), N° de constancia", layout(
+			[]cell{{0, "CIP N°:"}, {30, "12345678"}},
+			[]cell{{0, "F. Pago:"}, {30, "21.11.2026 18:42"}},
+			[]cell{{0, "Monto (S/):"}, {30, "149.90"}},
+			[]cell{{0, "N° de constancia:"}, {30, "00112233"}},
+		), want{"12345678", "00112233", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"english wording", layout(
+			[]cell{{0, "CIP"}, {30, "12345678"}},
+			[]cell{{0, "Amount"}, {30, "USD 20.00"}},
+			[]cell{{0, "Date"}, {30, "Nov 21, 2026 6:42 PM"}},
+		), want{"12345678", "", "20.00", "USD", "2026-11-21T18:42:00-05:00"}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},

@@ -69,6 +69,8 @@ var labelDefs = []labelDef{
 	{"nro de movimiento", kNum, rOperation, 2}, {"numero de movimiento", kNum, rOperation, 2},
 	{"n de movimiento", kNum, rOperation, 2}, {"nro trx", kNum, rOperation, 2}, {"trx", kNum, rOperation, 1}, {"movimiento", kNum, rOperation, 1},
 	{"nro de referencia", kNum, rOperation, 1}, {"referencia", kNum, rOperation, 1},
+	{"nro de constancia", kNum, rOperation, 1}, {"n de constancia", kNum, rOperation, 1}, {"no de constancia", kNum, rOperation, 1},
+	{"numero de constancia", kNum, rOperation, 1}, {"nro constancia", kNum, rOperation, 1},
 	// amount
 	{"importe pagado", kMoney, rAmount, 4}, {"monto pagado", kMoney, rAmount, 4},
 	{"importe", kMoney, rAmount, 3}, {"monto", kMoney, rAmount, 3}, {"monto a pagar", kMoney, rAmount, 3},
