@@ -595,6 +595,45 @@ func TestSkewFromFewGlyphs(t *testing.T) {
 	}
 }
 
+// TestGlyphSizeUnderHeadline: a page of small print whose letters run
+// together, under a headline of large separate glyphs, is measured at the
+// print's size, not the headline's (a blurred photo of such a page was read
+// shrunk, its print illegible). A difference under a quarter keeps the
+// separate glyphs' measure.
+func TestGlyphSizeUnderHeadline(t *testing.T) {
+	page := func(headline int) *image.Gray {
+		g := image.NewGray(image.Rect(0, 0, 700, 1000))
+		for i := range g.Pix {
+			g.Pix[i] = 255
+		}
+		box := func(x0, y0, x1, y1 int) {
+			for yy := y0; yy < y1; yy++ {
+				for xx := x0; xx < x1; xx++ {
+					g.Pix[yy*g.Stride+xx] = 20
+				}
+			}
+		}
+		for x := 60; x < 640; x += headline { // one row of headline glyphs
+			box(x, 30, x+headline*2/3, 30+headline)
+		}
+		for row := 0; row < 20; row++ { // 14 px print, letters touching
+			y := 150 + row*40
+			for _, x := range []int{40, 360} {
+				box(x, y, x+150+(row*7)%60, y+14)
+			}
+		}
+		return g
+	}
+	m, _ := textMarks(page(40))
+	if !m.runTogether || m.glyphHeight < 13 || m.glyphHeight > 15 {
+		t.Fatalf("under a 40 px headline: glyph height %v (run together %v), want the print's 14", m.glyphHeight, m.runTogether)
+	}
+	m, _ = textMarks(page(17))
+	if m.glyphHeight != 17 {
+		t.Fatalf("under a 17 px headline: glyph height %v, want the separate glyphs' 17", m.glyphHeight)
+	}
+}
+
 // TestDropGuesses: a field Tesseract read with (nearly) no confidence is
 // left out, not reported as read; the others stay.
 func TestDropGuesses(t *testing.T) {
