@@ -27,6 +27,9 @@ const (
 	ReasonAlreadyPaid     = "order_already_paid"
 	ReasonOrderClosed     = "order_closed"
 	ReasonNotFound        = "order_not_found"
+	// The voucher came for an order (its link, or the API's order_id)
+	// but pays another CIP, which no order of the merchant has.
+	ReasonCIPMismatch     = "cip_mismatch"
 	ReasonAmbiguous       = "ambiguous_match"
 	ReasonLowConfidence   = "low_confidence"
 	ReasonCIPFuzzy        = "cip_near_match"
@@ -195,22 +198,28 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 		return reject()
 	}
 	if len(d.Candidates) == 0 {
+		notFound := ReasonNotFound
+		if v.OrderID != "" && v.CIP != "" {
+			if _, err := b.Get(v.Merchant, v.OrderID); err == nil {
+				notFound, d.OrderID = ReasonCIPMismatch, v.OrderID
+			}
+		}
 		if v.CIP == "" && !v.HasAmount {
 			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonMissingFields)
 			return d
 		}
 		if c, ok := v.Confidence["cip"]; ok && v.CIP != "" && c < p.AutoVerifyConfidence {
 			// An unsure CIP may be a misreading of the buyer's own.
-			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonNotFound, ReasonLowConfidence)
+			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, notFound, ReasonLowConfidence)
 			return d
 		}
 		if len(v.Quality) > 0 {
 			// So may a poor photo's, however surely read, and a CIP a poor
 			// photo lost is no proof of a payment to no order.
-			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonNotFound, ReasonPoorImage)
+			d.Decision, d.Reasons = NeedsReview, append(d.Reasons, notFound, ReasonPoorImage)
 			return d
 		}
-		return reject(ReasonNotFound)
+		return reject(notFound)
 	}
 	if len(d.Candidates) > 1 && d.Candidates[0].Score == d.Candidates[1].Score {
 		d.Decision, d.Reasons = NeedsReview, append(d.Reasons, ReasonAmbiguous)

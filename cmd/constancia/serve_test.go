@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"image/color"
 	"image/jpeg"
 	"image/png"
@@ -823,6 +824,37 @@ func TestVerifiedOrderClearsItsQueue(t *testing.T) {
 	ds := orderReceipts(t, base, "CQ-1", true)
 	if fmt.Sprint(ds) != "[needs_review[suspicious_metadata] superseded[] verified[]]" {
 		t.Fatalf("the order's receipts: %v", ds)
+	}
+}
+
+// TestRejectionTellsTheBuyerWhy: a voucher that pays another CIP (the
+// buyer photographed another purchase's voucher) is turned down with both
+// codes named, so the buyer can send the right one, and the link still
+// takes it.
+func TestRejectionTellsTheBuyerWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	base, stop := startServe(t, t.TempDir())
+	defer stop()
+	other, img := appVoucher(t, "RW-0", 61, time.Now().Add(-time.Minute))
+	mine, _ := appVoucher(t, "RW-1", 62, time.Now().Add(-time.Minute))
+	if mine.CIP == other.CIP {
+		t.Fatal("fixture: both vouchers pay one CIP")
+	}
+	url := createOrder(t, base, "RW-1", mine, time.Now().Add(48*time.Hour))
+	mp, ct := multipartFile(t, "voucher.png", img, nil)
+	st, b, _ := call(t, "POST", url, mp, map[string]string{"Content-Type": ct})
+	want := "El código CIP de la constancia (" + other.CIP + ") no es el de este pedido (" + mine.CIP + ")"
+	if st != 200 || !strings.Contains(string(b), "Constancia rechazada") || !strings.Contains(html.UnescapeString(string(b)), want) {
+		t.Fatalf("want %q: %d %s", want, st, b)
+	}
+	if !strings.Contains(string(b), `type="file"`) {
+		t.Fatal("the page no longer takes a voucher")
+	}
+	st, b, _ = call(t, "GET", base+"/api/v1/receipts?order_id=RW-1", nil, auth)
+	if st != 200 || !strings.Contains(string(b), `"reasons":["cip_mismatch"]`) {
+		t.Fatalf("the order's receipts: %d %s", st, b)
 	}
 }
 

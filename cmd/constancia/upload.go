@@ -144,7 +144,7 @@ func (s *server) uploadPost(c *gin.Context) {
 		p.Class, p.Title, p.Message = "review", "Constancia en revisión", "Recibimos tu constancia. Una persona la revisará y la tienda te avisará."
 		p.CanUpload = false
 	default:
-		p.Class, p.Title, p.Message = "bad", "Constancia rechazada", "La constancia no coincide con este pedido."
+		p.Class, p.Title, p.Message = "bad", "Constancia rechazada", rejectText(res, o)
 	}
 	for _, q := range res.Quality {
 		if tip, ok := retakeTips[q]; ok {
@@ -156,6 +156,42 @@ func (s *server) uploadPost(c *gin.Context) {
 		}
 	}
 	s.renderUpload(c, http.StatusOK, p)
+}
+
+// rejectText tells a buyer why the voucher does not pay this order, in
+// terms they can check against their voucher and act on (send the right
+// one). An edit or a re-used voucher is named as such, without saying
+// what gave it away.
+func rejectText(res *verifyResult, o *matcher.Order) string {
+	money := func(cur, amount string) string {
+		if cur == "USD" {
+			return "US$ " + amount
+		}
+		return "S/ " + amount
+	}
+	for _, r := range res.Reasons {
+		switch r {
+		case matcher.ReasonDuplicate:
+			return "Esta constancia ya fue enviada para otro pedido. Envía la constancia del pago de este pedido."
+		case matcher.ReasonEdited:
+			return "La constancia parece modificada. Envía la constancia original, sin editar."
+		case matcher.ReasonCIPMismatch:
+			return fmt.Sprintf("El código CIP de la constancia (%s) no es el de este pedido (%s). Revisa que sea la constancia de este pago.", res.Fields["cip"], o.CIP)
+		case matcher.ReasonAmountUnderpaid:
+			return fmt.Sprintf("El monto pagado (%s) es menor que el del pedido (%s).", money(res.Fields["currency"], res.Fields["amount"]), money(o.Currency, ocr.FormatCents(o.AmountCents)))
+		case matcher.ReasonCurrency:
+			return fmt.Sprintf("La constancia está en otra moneda que el pedido (%s).", money(o.Currency, ocr.FormatCents(o.AmountCents)))
+		case matcher.ReasonPaidAfterExpiry:
+			return "El pago se hizo después de que venció el código CIP de este pedido."
+		case matcher.ReasonPaidBeforeOrder:
+			return "La fecha de pago de la constancia es anterior a este pedido. Revisa que sea la constancia de este pago."
+		case matcher.ReasonAlreadyPaid:
+			return "Este pedido ya fue pagado con otra constancia."
+		case matcher.ReasonOrderClosed:
+			return "Este pedido fue cancelado."
+		}
+	}
+	return "La constancia no coincide con este pedido."
 }
 
 func uploadErrorText(err error, max int64) string {
