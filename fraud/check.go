@@ -329,12 +329,15 @@ func (c *Checker) Check(e Evidence) (Finding, error) {
 	return f, nil
 }
 
-// misdirected: an earlier receipt sent through another order's link
-// (its CIP named another order) and not verified by an agent claimed no
-// payment: the buyer who sent a voucher to the wrong order and then to
-// its own is not re-using it. Once an agent approves it, it counts.
+// misdirected: an earlier receipt that named no order of its own — sent
+// through another order's link (its CIP named another order), for an
+// order whose CIP it does not pay, or paying a CIP no order had yet — and
+// was not verified by an agent claimed no payment: the buyer who sent a
+// voucher to the wrong order and then to its own is not re-using it. Once
+// an agent approves it, it counts.
 func misdirected(r *storage.Record) bool {
-	return r.Decision != matcher.Verified && has(r.Reasons, matcher.ReasonOrderMismatch)
+	return r.Decision != matcher.Verified &&
+		(has(r.Reasons, matcher.ReasonOrderMismatch) || has(r.Reasons, matcher.ReasonCIPMismatch) || has(r.Reasons, matcher.ReasonNotFound))
 }
 
 // retry: the same voucher again for the same order of the same merchant.

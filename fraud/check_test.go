@@ -338,19 +338,26 @@ func TestMisdirectedUploadClaimsNothing(t *testing.T) {
 	sure := map[string]float64{"cip": 0.97, "operation": 0.96, "amount": 0.96, "paid_at": 0.97}
 	for _, tc := range []struct {
 		decision string
+		reason   string
 		sha      string
 		flags    string
 	}{
-		{"needs_review", "sha-1", "[]"},
-		{"needs_review", "sha-2", "[]"},
-		{"rejected", "sha-2", "[]"},
-		{"verified", "sha-1", "[duplicate]"},
-		{"verified", "sha-2", "[duplicate]"},
+		{"needs_review", "order_id_mismatch", "sha-1", "[]"},
+		{"needs_review", "order_id_mismatch", "sha-2", "[]"},
+		{"rejected", "order_id_mismatch", "sha-2", "[]"},
+		{"verified", "order_id_mismatch", "sha-1", "[duplicate]"},
+		{"verified", "order_id_mismatch", "sha-2", "[duplicate]"},
+		// sent for B, whose CIP it does not pay, then for its own order
+		{"rejected", "cip_mismatch", "sha-1", "[]"},
+		{"needs_review", "cip_mismatch", "sha-2", "[]"},
+		// sent before its order was registered
+		{"rejected", "order_not_found", "sha-1", "[]"},
+		{"rejected", "amount_mismatch_underpaid", "sha-1", "[duplicate]"},
 	} {
 		w := newWorld(t)
 		id := w.store(t, fraud.Evidence{Merchant: "m", OrderID: "B", SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0}, Fields: v, Confidence: sure})
 		if err := w.ix.Update(id, func(r *storage.Record) error {
-			r.Decision, r.Reasons = tc.decision, []string{"order_id_mismatch"}
+			r.Decision, r.Reasons = tc.decision, []string{tc.reason}
 			return nil
 		}); err != nil {
 			t.Fatal(err)
@@ -360,7 +367,7 @@ func TestMisdirectedUploadClaimsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		if fmt.Sprint(f.Flags) != tc.flags {
-			t.Errorf("earlier upload to order B %s (%s), now %s to A: flags %v, want %s", tc.decision, "order_id_mismatch", tc.sha, f.Flags, tc.flags)
+			t.Errorf("earlier upload to order B %s (%s), now %s to A: flags %v, want %s", tc.decision, tc.reason, tc.sha, f.Flags, tc.flags)
 		}
 	}
 }

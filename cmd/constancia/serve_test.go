@@ -856,6 +856,14 @@ func TestRejectionTellsTheBuyerWhy(t *testing.T) {
 	if st != 200 || !strings.Contains(string(b), `"reasons":["cip_mismatch"]`) {
 		t.Fatalf("the order's receipts: %d %s", st, b)
 	}
+	// The turned-down voucher claimed nothing: through the link of the
+	// order it pays (registered only now), it verifies; it is no re-use.
+	url0 := createOrder(t, base, "RW-0", other, time.Now().Add(48*time.Hour))
+	mp, ct = multipartFile(t, "voucher.png", img, nil)
+	st, b, _ = call(t, "POST", url0, mp, map[string]string{"Content-Type": ct})
+	if st != 200 || !strings.Contains(string(b), "¡Pago verificado!") {
+		t.Fatalf("the voucher through its own order's link: %d %s", st, b)
+	}
 }
 
 // TestWrongLinkThenRightLink: a buyer with two orders sends a voucher
