@@ -127,21 +127,42 @@ func (s *server) listOrders(c *gin.Context) {
 		s.writeError(c, constancia.Errorf(constancia.EINVALID, "status %q is not an order state", status))
 		return
 	}
-	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
-	if limit < 1 || limit > 1000 {
-		s.writeError(c, constancia.Errorf(constancia.EINVALID, "limit must be 1..1000"))
+	limit, before, err := pageParams(c)
+	if err != nil {
+		s.writeError(c, err)
 		return
 	}
-	orders := s.book.List(c.GetString("merchant"), func(o *matcher.Order) bool { return status == "" || o.Status == status })
+	orders := s.book.List(c.GetString("merchant"), func(o *matcher.Order) bool {
+		return (status == "" || o.Status == status) && (before.IsZero() || o.CreatedAt.Before(before))
+	})
 	sort.Slice(orders, func(i, j int) bool { return orders[i].CreatedAt.After(orders[j].CreatedAt) })
+	resp := gin.H{}
 	if len(orders) > limit {
 		orders = orders[:limit]
+		resp["next_before"] = orders[limit-1].CreatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	out := make([]orderView, len(orders))
 	for i, o := range orders {
 		out[i] = s.view(o, false)
 	}
-	c.JSON(http.StatusOK, gin.H{"orders": out})
+	resp["orders"] = out
+	c.JSON(http.StatusOK, resp)
+}
+
+// pageParams reads a listing's page: limit (1..1000, default 100) and
+// before, the next_before of the previous page (newest first), if any.
+func pageParams(c *gin.Context) (int, time.Time, error) {
+	limit, err := strconv.Atoi(c.DefaultQuery("limit", "100"))
+	if err != nil || limit < 1 || limit > 1000 {
+		return 0, time.Time{}, constancia.Errorf(constancia.EINVALID, "limit must be 1..1000")
+	}
+	var before time.Time
+	if b := c.Query("before"); b != "" {
+		if before, err = time.Parse(time.RFC3339Nano, b); err != nil {
+			return 0, time.Time{}, constancia.Errorf(constancia.EINVALID, "before must be an RFC 3339 time, as next_before gives it")
+		}
+	}
+	return limit, before, nil
 }
 
 func (s *server) cancelOrder(c *gin.Context) {
@@ -323,13 +344,18 @@ func (s *server) receipt(c *gin.Context) (*storage.Record, bool) {
 // one order (?order_id=) or with one decision (?decision=).
 func (s *server) listReceipts(c *gin.Context) {
 	m, order, decision := c.GetString("merchant"), c.Query("order_id"), c.Query("decision")
-	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
-	if limit < 1 || limit > 1000 {
-		s.writeError(c, constancia.Errorf(constancia.EINVALID, "limit must be 1..1000"))
+	switch decision {
+	case "", matcher.Verified, matcher.NeedsReview, matcher.Rejected, matcher.Superseded:
+	default:
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "decision %q is none of verified, needs_review, rejected, superseded", decision))
+		return
+	}
+	limit, before, err := pageParams(c)
+	if err != nil {
+		s.writeError(c, err)
 		return
 	}
 	var recs []*storage.Record
-	var err error
 	if order != "" {
 		recs, err = s.screener.keeper.Index.ByOrder(m, order)
 	} else {
@@ -346,15 +372,21 @@ func (s *server) listReceipts(c *gin.Context) {
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].UploadedAt.After(recs[j].UploadedAt) })
 	out := []verifyResult{}
+	resp := gin.H{}
+	var last time.Time
 	for _, r := range recs {
-		if decision == "" || r.Decision == decision {
-			out = append(out, resultOf(r))
+		if (decision != "" && r.Decision != decision) || (!before.IsZero() && !r.UploadedAt.Before(before)) {
+			continue
 		}
 		if len(out) == limit {
+			resp["next_before"] = last.UTC().Format(time.RFC3339Nano)
 			break
 		}
+		out = append(out, resultOf(r))
+		last = r.UploadedAt
 	}
-	c.JSON(http.StatusOK, gin.H{"receipts": out})
+	resp["receipts"] = out
+	c.JSON(http.StatusOK, resp)
 }
 
 func (s *server) getReceipt(c *gin.Context) {

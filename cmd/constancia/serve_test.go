@@ -308,6 +308,57 @@ func serveEndToEnd(t *testing.T) {
 // TestServeBadInput checks the typed 4xx answers: no key, bad JSON, bad
 // order, unknown ids, bad and expired links, a text file, an oversize body,
 // idempotent replays, and 429 when the OCR queue is full.
+// TestListingPages: orders come newest first, limit at a time; each page
+// but the last names the cursor of the next, and the pages hold every
+// order once.
+func TestListingPages(t *testing.T) {
+	t.Setenv("CONSTANCIA_API_KEY", testKey)
+	m := NewMain(io.Discard, io.Discard)
+	cfg := serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, MaxUpload: 1 << 20, Store: storeConfig{Data: t.TempDir(), Retention: 4320 * time.Hour}}
+	s, err := m.newServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	ts := httptest.NewServer(s.routes())
+	defer ts.Close()
+	for i := 1; i <= 5; i++ {
+		body := fmt.Sprintf(`{"order_id":"P-%d","cip":"1234567%d","amount":"10.00","currency":"PEN"}`, i, i)
+		if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(body), auth); st != 201 {
+			t.Fatalf("create: %d %s", st, b)
+		}
+	}
+	var got []string
+	url := ts.URL + "/api/v1/orders?status=open&limit=2"
+	for page := 0; page < 4 && url != ""; page++ {
+		st, b, _ := call(t, "GET", url, nil, auth)
+		var p struct {
+			Orders []struct {
+				OrderID string `json:"order_id"`
+			} `json:"orders"`
+			NextBefore string `json:"next_before"`
+		}
+		if st != 200 || json.Unmarshal(b, &p) != nil {
+			t.Fatalf("page %d: %d %s", page, st, b)
+		}
+		for _, o := range p.Orders {
+			got = append(got, o.OrderID)
+		}
+		url = ""
+		if p.NextBefore != "" {
+			url = ts.URL + "/api/v1/orders?status=open&limit=2&before=" + p.NextBefore
+		}
+	}
+	if fmt.Sprint(got) != "[P-5 P-4 P-3 P-2 P-1]" {
+		t.Fatalf("pages held %v", got)
+	}
+	for _, q := range []string{"/api/v1/orders?before=yesterday", "/api/v1/orders?limit=0", "/api/v1/receipts?decision=approved", "/api/v1/receipts?before=1"} {
+		if st, b, _ := call(t, "GET", ts.URL+q, nil, auth); st != 400 || errCode(b) != "invalid" {
+			t.Errorf("GET %s: %d %s", q, st, b)
+		}
+	}
+}
+
 func TestServeBadInput(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("CONSTANCIA_API_KEY", testKey)
