@@ -295,14 +295,14 @@ func TestStaleNotifications(t *testing.T) {
 		return res
 	}
 	send(`{"id":"p1","event":"cip.paid","cip":"73488329","amount":"149.90"}`)
-	if res := send(`{"id":"x1","event":"cip.expired","cip":"73488329"}`); !res.Stale || res.Moved || res.Status != matcher.StatusPaid {
+	if res := send(`{"id":"x1","event":"cip.expired","cip":"73488329"}`); !res.Stale || res.PaidLate || res.Moved || res.Status != matcher.StatusPaid {
 		t.Fatalf("expiry after the payment: %+v", res)
 	}
 	if _, err := b.Move("m1", "C", matcher.StatusCancelled, "api", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	res := send(`{"id":"p2","event":"cip.paid","cip":"55667788","amount":"50.00","paid_at":"2026-11-21T18:42:07-05:00"}`)
-	if !res.Stale || res.Moved || res.Status != matcher.StatusCancelled {
+	if !res.Stale || !res.PaidLate || res.Moved || res.Status != matcher.StatusCancelled {
 		t.Fatalf("payment of a cancelled order: %+v", res)
 	}
 	o, _ := b.Get("m1", "C")

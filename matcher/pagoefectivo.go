@@ -49,6 +49,9 @@ type NotificationResult struct {
 	// The event is kept and answered, so PagoEfectivo does not resend
 	// it; a payment is recorded on the order for the reconciliation.
 	Stale bool
+	// PaidLate: a stale payment, kept on an order that no longer expected
+	// one (cancelled or refunded): the merchant owes the buyer a refund.
+	PaidLate bool
 }
 
 // HandleNotification verifies body's signature, then applies the event to
@@ -133,6 +136,7 @@ func (b *Book) HandleNotification(merchant string, secret, body []byte, signatur
 			if _, err := b.Note(merchant, target.OrderID, "pagoefectivo:"+n.ID, n.Event+" while "+target.Status, paid); err != nil {
 				return res, err
 			}
+			res.PaidLate = target.Status == StatusCancelled || target.Status == StatusRefunded
 		}
 		return handled()
 	}

@@ -58,11 +58,31 @@ type orderView struct {
 	Metadata  map[string]string    `json:"metadata,omitempty"`
 	History   []matcher.Transition `json:"history"`
 	UploadURL string               `json:"upload_url,omitempty"`
+	// What PagoEfectivo reported: its notification and settlement file.
+	PEPaidAt  *time.Time `json:"pe_paid_at,omitempty"`
+	PEAmount  string     `json:"pe_amount,omitempty"`
+	SettledAt *time.Time `json:"settled_at,omitempty"`
+	Fee       string     `json:"fee,omitempty"`
+	Net       string     `json:"net,omitempty"`
 }
 
 func (s *server) view(o *matcher.Order, withLink bool) orderView {
 	v := orderView{OrderID: o.OrderID, CIP: o.CIP, Amount: ocr.FormatCents(o.AmountCents), Currency: o.Currency, Status: o.Status,
 		CreatedAt: o.CreatedAt.In(ocr.Lima), ExpiresAt: o.ExpiresAt.In(ocr.Lima), ReceiptID: o.ReceiptID, Buyer: o.Buyer, Metadata: o.Metadata, History: o.History}
+	lima := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		l := t.In(ocr.Lima)
+		return &l
+	}
+	v.PEPaidAt, v.SettledAt = lima(o.PaidAt), lima(o.SettledAt)
+	if o.PaidCents != 0 {
+		v.PEAmount = ocr.FormatCents(o.PaidCents)
+	}
+	if o.SettledAt != nil {
+		v.Fee, v.Net = ocr.FormatCents(o.FeeCents), ocr.FormatCents(o.NetCents)
+	}
 	if withLink && o.TakesVoucher() {
 		v.UploadURL = strings.TrimRight(s.cfg.PublicURL, "/") + "/u/" + s.linkToken(o.Merchant, o.OrderID, o.ExpiresAt.Add(linkGrace))
 	}
@@ -433,6 +453,11 @@ func (s *server) peNotification(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if res.PaidLate {
+		if o, err := s.book.Get(m.ID, res.OrderID); err == nil {
+			s.notify(m.ID, "order.paid_after_cancellation", "", s.view(o, false))
+		}
+	}
 	if res.Moved {
 		if o, err := s.book.Get(m.ID, res.OrderID); err == nil {
 			s.notify(m.ID, "order.status_changed", "", s.view(o, false))
@@ -552,6 +577,14 @@ func (s *server) uploadSettlement(c *gin.Context) {
 	for _, id := range res.SettledIDs {
 		if o, err := s.book.Get(m, id); err == nil {
 			s.notify(m, "order.status_changed", "", s.view(o, false))
+		}
+	}
+	for _, d := range res.Discrepancies {
+		if d.Code != matcher.DiscPaidCancelled {
+			continue
+		}
+		if o, err := s.book.Get(m, d.OrderID); err == nil {
+			s.notify(m, "order.paid_after_cancellation", "", s.view(o, false))
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"rows": len(rows), "settled": res.Settled, "already_settled": res.AlreadyDone,

@@ -1037,6 +1037,68 @@ func TestPaymentNotificationClearsQueue(t *testing.T) {
 	}
 }
 
+// TestPaymentOfCancelledOrder: PagoEfectivo reports a payment of an order
+// the merchant cancelled. The order stays cancelled, shows the payment, and
+// the merchant hears of it by webhook and in the reconciliation: a refund
+// is due. PagoEfectivo's resend changes nothing.
+func TestPaymentOfCancelledOrder(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, r.Header.Get("Constancia-Event"))
+	}))
+	defer recv.Close()
+	dir := t.TempDir()
+	out, _, err := runMain(t, "merchants", "add", "--data", dir, "--id", "shop", "--name", "Tienda", "--webhook-url", recv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := func(prefix string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return strings.TrimPrefix(l, prefix)
+			}
+		}
+		t.Fatalf("no %q in %s", prefix, out)
+		return ""
+	}
+	key, secret := after("API key (shown once): "), after("PagoEfectivo notification secret: ")
+	base, stop := startServe(t, dir, "--webhook-backoff", "50ms")
+	defer stop()
+	shop := map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"}
+	if st, b, _ := call(t, "POST", base+"/api/v1/orders", strings.NewReader(`{"order_id":"PC-1","cip":"73488329","amount":"10.00","currency":"PEN"}`), shop); st != 201 {
+		t.Fatalf("create order: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "POST", base+"/api/v1/orders/PC-1/cancel", nil, shop); st != 200 {
+		t.Fatalf("cancel: %d %s", st, b)
+	}
+	ev := `{"id":"ev-1","event":"cip.paid","cip":"73488329","amount":"10.00","currency":"PEN","paid_at":"` + time.Now().Format(time.RFC3339) + `"}`
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ev))
+	sig := map[string]string{"PE-Signature": hex.EncodeToString(mac.Sum(nil))}
+	for i, want := range []string{`"stale":true`, `"replay":true`} {
+		if st, b, _ := call(t, "POST", base+"/api/v1/pagoefectivo/notifications?merchant=shop", strings.NewReader(ev), sig); st != 200 || !strings.Contains(string(b), want) {
+			t.Fatalf("delivery %d: %d %s", i+1, st, b)
+		}
+	}
+	st, b, _ := call(t, "GET", base+"/api/v1/orders/PC-1", nil, shop)
+	if st != 200 || !strings.Contains(string(b), `"status":"cancelled"`) || !strings.Contains(string(b), `"pe_amount":"10.00"`) || !strings.Contains(string(b), `"pe_paid_at"`) {
+		t.Fatalf("the order: %d %s", st, b)
+	}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprint(events) == "[order.status_changed order.paid_after_cancellation]"
+	})
+	day := time.Now().In(ocr.Lima).Format("2006-01-02")
+	st, b, _ = call(t, "GET", base+"/api/v1/reports/reconciliation?from="+day+"&to="+day, nil, shop)
+	if st != 200 || !strings.Contains(string(b), "paid_after_cancellation") {
+		t.Fatalf("reconciliation: %d %s", st, b)
+	}
+}
+
 // TestCancelledOrderPage: a cancelled order's link says so and takes no
 // photo (it used to say the order was already registered).
 func TestCancelledOrderPage(t *testing.T) {

@@ -35,7 +35,7 @@ var (
 type delivery struct {
 	ID         string          `json:"id"`
 	Merchant   string          `json:"merchant"`
-	Event      string          `json:"event"` // receipt.decided, order.status_changed
+	Event      string          `json:"event"` // receipt.decided, order.status_changed, order.paid_after_cancellation
 	ReceiptID  string          `json:"receipt_id,omitempty"`
 	Payload    json.RawMessage `json:"payload"`
 	Attempts   int             `json:"attempts"`
