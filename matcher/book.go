@@ -22,6 +22,10 @@ type Book struct {
 	db  *bolt.DB
 	Now func() time.Time
 
+	// events: one PagoEfectivo notification at a time, so two deliveries
+	// of one event at once apply it once (check, apply and mark as one).
+	events sync.Mutex
+
 	mu       sync.RWMutex
 	byCIP    map[string][]string // cip → order keys
 	byAmount map[amountKey][]string

@@ -73,6 +73,8 @@ func (b *Book) HandleNotification(merchant string, secret, body []byte, signatur
 	if n.ID == "" {
 		return res, constancia.Errorf(constancia.EINVALID, "notification has no id")
 	}
+	b.events.Lock()
+	defer b.events.Unlock()
 	key := []byte(merchant + "\x00" + n.ID)
 	seen := false
 	if err := b.db.View(func(tx *bolt.Tx) error {
