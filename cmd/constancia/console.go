@@ -387,7 +387,14 @@ func (s *server) consoleAction(c *gin.Context) {
 	switch action {
 	case "approve":
 		oid := c.PostForm("order_id")
-		if _, err = s.book.Get(r.Merchant, oid); err != nil {
+		var cur *matcher.Order
+		if cur, err = s.book.Get(r.Merchant, oid); err != nil {
+			break
+		}
+		if cur.Status == matcher.StatusCancelled || cur.Status == matcher.StatusRefunded {
+			// A voucher approved for it would verify nothing: the
+			// merchant no longer ships it.
+			err = constancia.Errorf(constancia.ECONFLICT, "order %s is %s: it takes no voucher", oid, cur.Status)
 			break
 		}
 		o, merr := s.book.Move(r.Merchant, oid, matcher.StatusVerified, "agent:"+me, "approved in the console", func(o *matcher.Order) { o.ReceiptID = r.ID })

@@ -159,6 +159,19 @@ func TestConsole(t *testing.T) {
 	if st, _, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {"bad"}, "action": {"approve"}, "order_id": {"R-1"}}); st != 403 {
 		t.Fatalf("wrong CSRF token: %d", st)
 	}
+	// A cancelled order takes no voucher, approved or not.
+	if _, err := s.book.Create(&matcher.Order{Merchant: "default", OrderID: "R-X", CIP: "73488320", AmountCents: 14990, Currency: "PEN"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.book.Move("default", "R-X", matcher.StatusCancelled, "test", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {csrf}, "action": {"approve"}, "order_id": {"R-X"}}); st != 409 {
+		t.Fatalf("approve for a cancelled order: %d", st)
+	}
+	if got, _ := s.screener.keeper.Index.Get(rec.ID); got.Decision != matcher.NeedsReview {
+		t.Fatalf("refused approval changed the receipt: %s", got.Decision)
+	}
 	if st, _, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {csrf}, "action": {"approve"}, "order_id": {"R-1"}}); st != 303 {
 		t.Fatalf("approve: %d", st)
 	}
