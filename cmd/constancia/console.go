@@ -278,10 +278,14 @@ func (s *server) imageSize(c *gin.Context, r *storage.Record) (int, int) {
 }
 
 func (s *server) receiptPage(c *gin.Context) {
-	r, ok := s.consoleRecord(c)
-	if !ok {
-		return
+	if r, ok := s.consoleRecord(c); ok {
+		s.showReceipt(c, r, http.StatusOK, "")
 	}
+}
+
+// showReceipt renders a voucher's page; problem, when not empty, is what
+// went wrong with the agent's last action, shown on the page with status.
+func (s *server) showReceipt(c *gin.Context, r *storage.Record, status int, problem string) {
 	me := agentOf(c).User
 	holder, err := s.svc.claimReceipt(r.ID, me, time.Now())
 	if err != nil {
@@ -330,8 +334,8 @@ func (s *server) receiptPage(c *gin.Context) {
 	}
 	audit, _, _ := s.svc.auditLog(r.ID)
 	hold := map[bool]map[string]string{false: {"A": "hold", "L": "hold"}, true: {"A": "release", "L": "release"}}[r.Held]
-	s.render(c, http.StatusOK, "receipt", map[string]any{"R": r, "Boxes": boxes, "Fields": fields, "Candidates": d.Candidates, "Order": order,
-		"Earlier": earlier, "Audit": audit, "ClaimedBy": claimedBy,
+	s.render(c, status, "receipt", map[string]any{"R": r, "Boxes": boxes, "Fields": fields, "Candidates": d.Candidates, "Order": order,
+		"Earlier": earlier, "Audit": audit, "ClaimedBy": claimedBy, "Error": problem,
 		"Rotate": (4 - r.Turn%4) % 4 * 90, // shown upright, as the reader turned it (the rotate button's clockwise degrees)
 		"Simple": []map[string]string{{"A": "new_photo", "L": "new_photo"}, {"A": "escalate", "L": "escalate"}, hold}})
 }
@@ -360,8 +364,11 @@ func (s *server) consoleAction(c *gin.Context) {
 		return
 	}
 	me := agentOf(c).User
-	if holder, err := s.svc.claimReceipt(r.ID, me, time.Now()); err != nil || holder != me {
-		s.writeError(c, constancia.Errorf(constancia.ECONFLICT, "another agent (%s) is working on this voucher", holder))
+	if holder, err := s.svc.claimReceipt(r.ID, me, time.Now()); err != nil {
+		s.writeError(c, err)
+		return
+	} else if holder != me {
+		s.showReceipt(c, r, http.StatusConflict, fmt.Sprintf("another agent (%s) is working on this voucher", holder))
 		return
 	}
 	action, note := c.PostForm("action"), strings.TrimSpace(c.PostForm("note"))
@@ -434,6 +441,14 @@ func (s *server) consoleAction(c *gin.Context) {
 		err = s.screener.keeper.Hold(ctx, r.ID, action == "hold", "agent:"+me, note)
 	default:
 		err = constancia.Errorf(constancia.EINVALID, "unknown action %q", action)
+	}
+	if status := statusOf[constancia.ErrorCode(err)]; err != nil && status >= 400 && status < 500 {
+		// The agent's mistake or a conflict: the page again, saying what.
+		if cur, gerr := s.screener.keeper.Index.Get(r.ID); gerr == nil {
+			r = cur
+		}
+		s.showReceipt(c, r, status, constancia.ErrorMessage(err))
+		return
 	}
 	if err != nil {
 		s.writeError(c, err)

@@ -166,8 +166,11 @@ func TestConsole(t *testing.T) {
 	if _, err := s.book.Move("default", "R-X", matcher.StatusCancelled, "test", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {csrf}, "action": {"approve"}, "order_id": {"R-X"}}); st != 409 {
-		t.Fatalf("approve for a cancelled order: %d", st)
+	if st, page, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {csrf}, "action": {"approve"}, "order_id": {"R-X"}}); st != 409 || !strings.Contains(page, `<p class="warn">order R-X is cancelled: it takes no voucher</p>`) {
+		t.Fatalf("approve for a cancelled order: %d %s", st, page)
+	}
+	if st, page, _ := ana.post("/console/receipts/"+rec.ID+"/action", url.Values{"csrf": {csrf}, "action": {"reject"}}); st != 400 || !strings.Contains(page, "say why the voucher is rejected") || !strings.Contains(page, "/console/receipts/"+rec.ID+"/action") {
+		t.Fatalf("reject without a reason: %d %s", st, page)
 	}
 	if got, _ := s.screener.keeper.Index.Get(rec.ID); got.Decision != matcher.NeedsReview {
 		t.Fatalf("refused approval changed the receipt: %s", got.Decision)
