@@ -419,6 +419,7 @@ func lineItems(l line, li int) []*item {
 		return true
 	}
 	// Dates (with an optional time), textual dates, then times alone.
+	dateAt := map[int]*item{} // dates without a time, by where they start
 	for _, re := range []*regexp.Regexp{reTxt, reTxtShort, reTxtMDY, reDMY, reYMD} {
 		for _, d := range findDates(re, low) {
 			m, it := d.m, d.it
@@ -426,6 +427,9 @@ func lineItems(l line, li int) []*item {
 				continue
 			}
 			add(m[0], m[1], it)
+			if !it.hasTime {
+				dateAt[m[0]] = it
+			}
 			if w := reWeekday.FindStringSubmatchIndex(low[:m[0]]); w != nil && free(w[0], m[0]) {
 				it.weekday = weekdayOf(low[w[2]:w[3]])
 				it.hasWeekday = true
@@ -437,9 +441,24 @@ func lineItems(l line, li int) []*item {
 		if !free(m[0], m[1]) {
 			continue
 		}
-		if it, ok := parseTimeMatch(low, m, 1); ok {
-			add(m[0], m[1], &item{kind: kTime, timeOfDay: it.tod, hasTime: true, secs: it.secs})
+		it, ok := parseTimeMatch(low, m, 1)
+		if !ok {
+			continue
 		}
+		// A time printed just before a date ("18:42 21/11/2026",
+		// "18:42 - 21/11/2026") is that date's time.
+		gap := len(low[m[1]:]) - len(strings.TrimLeft(low[m[1]:], " -,|"))
+		if d := dateAt[m[1]+gap]; d != nil && gap > 0 && gap <= 3 {
+			d.date = d.date.Add(time.Duration(it.tod) * time.Second)
+			d.hasTime, d.secs = true, it.secs
+			tb, tc := boxOf(m[0], m[1])
+			d.box, d.conf = d.box.Union(tb), (d.conf+tc)/2
+			for i := m[0]; i < m[1]; i++ {
+				taken[i] = true
+			}
+			continue
+		}
+		add(m[0], m[1], &item{kind: kTime, timeOfDay: it.tod, hasTime: true, secs: it.secs})
 	}
 	// "S/ 1 249.00": a thousands comma lost (or a space printed) between
 	// digit groups; only after a currency sign, where "2 100.00" cannot be
@@ -636,7 +655,7 @@ func abs(x int) int {
 // currencyOf names the currency of a matched sign ("s/.", "us$", "pen"…).
 func currencyOf(sign string) string {
 	switch c := strings.ReplaceAll(sign, " ", ""); {
-	case strings.HasPrefix(c, "us"), c == "usd", c == "$", c == "dolares":
+	case strings.HasPrefix(c, "us"), c == "usd", c == "$", c == "dolares", c == "dolar":
 		return "USD"
 	}
 	return "PEN"
@@ -1204,7 +1223,16 @@ func containsRole(rs []role, r role) bool {
 	return false
 }
 
+// reMoneda is a currency row ("Moneda: Dólares", "Moneda\nSOLES"): bank
+// apps print the amount bare and name its currency there.
+var reMoneda = regexp.MustCompile(`\bmoneda\s*:?\s*(dolares|dolar|usd|us\$|soles|sol|pen|s/)`)
+
+// inferCurrency names the currency of an amount printed without a sign:
+// the currency row's, else dollars when the voucher names them anywhere.
 func inferCurrency(doc string) string {
+	if m := reMoneda.FindStringSubmatch(doc); m != nil {
+		return currencyOf(m[1])
+	}
 	if strings.Contains(doc, "us$") || strings.Contains(doc, "usd") {
 		return "USD"
 	}

@@ -260,6 +260,22 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Amount"}, {30, "USD 20.00"}},
 			[]cell{{0, "Date"}, {30, "Nov 21, 2026 6:42 PM"}},
 		), want{"12345678", "", "20.00", "USD", "2026-11-21T18:42:00-05:00"}},
+		{"currency on its own row, amount bare", layout(
+			[]cell{{0, "Código de pago:"}, {30, "12345678"}},
+			[]cell{{0, "Moneda:"}, {30, "Dólares"}},
+			[]cell{{0, "Importe:"}, {30, "45.00"}},
+			[]cell{{0, "Fecha y hora:"}, {30, "21/11/2026 18:42:07"}},
+		), want{"12345678", "", "45.00", "USD", "2026-11-21T18:42:07-05:00"}},
+		{"currency in the label", layout(
+			[]cell{{0, "CIP:"}, {30, "12345678"}},
+			[]cell{{0, "Monto US$:"}, {30, "45.00"}},
+			[]cell{{0, "Fecha:"}, {30, "21.11.26 18:42 hrs"}},
+		), want{"12345678", "", "45.00", "USD", "2026-11-21T18:42:00-05:00"}},
+		{"unlabelled time before its date", layout(
+			[]cell{{0, "CIP"}, {30, "12345678"}},
+			[]cell{{0, "Total"}, {30, "S/ 45.00"}},
+			[]cell{{0, "18:42 - 21/11/2026"}},
+		), want{"12345678", "", "45.00", "PEN", "2026-11-21T18:42:00-05:00"}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},
