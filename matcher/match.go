@@ -84,8 +84,11 @@ type Voucher struct {
 	HasAmount   bool
 	Currency    string
 	PaidAt      time.Time
-	Confidence  map[string]float64
-	Flags       []string // fraud flags
+	// DateOnly: the voucher prints the payment's day, not its time (PaidAt
+	// is that day's midnight in Lima): the payment fell somewhen that day.
+	DateOnly   bool
+	Confidence map[string]float64
+	Flags      []string // fraud flags
 	// DuplicateOf is the earlier receipt a duplicate or edit was found
 	// against. An edit seen in the image alone has none: a person looks
 	// rather than the voucher being rejected on pixel evidence.
@@ -165,7 +168,7 @@ func (b *Book) candidates(v Voucher) []Candidate {
 			if o == nil || !o.Open() {
 				continue
 			}
-			if !v.PaidAt.IsZero() && (v.PaidAt.Before(o.CreatedAt.Add(-clockSkew)) || v.PaidAt.After(o.ExpiresAt)) {
+			if !v.PaidAt.IsZero() && (v.paidBefore(o.CreatedAt.Add(-clockSkew)) || v.PaidAt.After(o.ExpiresAt)) {
 				continue
 			}
 			add(k, 0.5, "amount_and_time")
@@ -173,6 +176,15 @@ func (b *Book) candidates(v Voucher) []Candidate {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	return out
+}
+
+// paidBefore reports whether the payment certainly happened before t: for
+// a voucher that prints only the day, the whole day is before t.
+func (v Voucher) paidBefore(t time.Time) bool {
+	if v.DateOnly {
+		return !v.PaidAt.AddDate(0, 0, 1).After(t)
+	}
+	return v.PaidAt.Before(t)
 }
 
 // Match decides what a voucher proves. It only reads the book; Apply
@@ -274,7 +286,7 @@ func (b *Book) Match(v Voucher, p Policy) Decision {
 		if v.PaidAt.After(o.ExpiresAt) && rejectOn("paid_at", ReasonPaidAfterExpiry) {
 			return reject(ReasonPaidAfterExpiry)
 		}
-		if v.PaidAt.Before(o.CreatedAt.Add(-clockSkew)) && rejectOn("paid_at", ReasonPaidBeforeOrder) {
+		if v.paidBefore(o.CreatedAt.Add(-clockSkew)) && rejectOn("paid_at", ReasonPaidBeforeOrder) {
 			return reject(ReasonPaidBeforeOrder)
 		}
 	} else {

@@ -16,6 +16,9 @@ import (
 
 var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
+// lima is Peru's time (UTC−5, no daylight saving), in which vouchers print.
+var lima = time.FixedZone("PET", -5*3600)
+
 func MustOpenBook(tb testing.TB) *matcher.Book {
 	tb.Helper()
 	b, err := matcher.OpenBook(filepath.Join(tb.TempDir(), "orders.db"))
@@ -96,6 +99,12 @@ func TestMatchRules(t *testing.T) {
 		{"no CIP, amount paid a minute before the order was recorded (clocks apart): found by amount", nil,
 			matcher.Voucher{AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: t0.Add(-time.Minute), Confidence: conf(0.95)},
 			matcher.DefaultPolicy, matcher.NeedsReview, []string{"amount_and_time", "cip_not_read"}, "A"},
+		{"a voucher that prints only the day of the order: verified", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: time.Date(2026, 11, 21, 0, 0, 0, 0, lima), DateOnly: true, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Verified, nil, "A"},
+		{"a voucher that prints only the day before the order", nil,
+			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: time.Date(2026, 11, 20, 0, 0, 0, 0, lima), DateOnly: true, Confidence: conf(0.95)},
+			matcher.DefaultPolicy, matcher.Rejected, []string{"paid_before_order"}, "A"},
 		{"paid before the order existed", nil,
 			matcher.Voucher{CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: t0.Add(-48 * time.Hour), Confidence: conf(0.95)},
 			matcher.DefaultPolicy, matcher.Rejected, []string{"paid_before_order"}, "A"},

@@ -337,7 +337,7 @@ var (
 	// After a date, a time's colons may read as a dash, a dot or a space
 	// ("05/09/2025 13-01 33"): the position makes it a time.
 	// An hour suffix may be glued to the time ("18:42h", "18:42:07hrs").
-	datedTimePat = `(\d{1,2})\s?[:;.\-]\s?(\d{2})(?:h|hs|hrs?)?\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})(?:h|hs|hrs?)?\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
+	datedTimePat = `(\d{1,2})\s?(?:[:;.\-]|h)\s?(\d{2})(?:h|hs|hrs?)?\b(?:(?:\s?[:;.\-]\s?|\s)(\d{2})(?:h|hs|hrs?)?\b)?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?))?`
 	sepPat       = `(?:\s*(?:[-,|]|a las|hora:?|hrs?:?)?\s*)`
 	reDMY        = regexp.MustCompile(`\b(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})\b(?:` + sepPat + datedTimePat + `)?`)
 	reYMD        = regexp.MustCompile(`\b(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\b(?:` + sepPat + datedTimePat + `)?`)

@@ -276,6 +276,17 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Total"}, {30, "S/ 45.00"}},
 			[]cell{{0, "18:42 - 21/11/2026"}},
 		), want{"12345678", "", "45.00", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"english labels", layout(
+			[]cell{{0, "Payment code:"}, {30, "12345678"}},
+			[]cell{{0, "Transaction ID:"}, {30, "99887766"}},
+			[]cell{{0, "Amount paid:"}, {30, "USD 45.00"}},
+			[]cell{{0, "Payment date:"}, {30, "2026-11-21 18:42"}},
+		), want{"12345678", "99887766", "45.00", "USD", "2026-11-21T18:42:00-05:00"}},
+		{"hour and minutes parted by h", layout(
+			[]cell{{0, "CIP:"}, {30, "12345678"}},
+			[]cell{{0, "Monto:"}, {30, "S/ 45.00"}},
+			[]cell{{0, "Fecha:"}, {30, "21/11/2026 18h42"}},
+		), want{"12345678", "", "45.00", "PEN", "2026-11-21T18:42:00-05:00"}},
 		{"nothing readable", layout(
 			[]cell{{0, "lorem ipsum"}},
 		), want{}},

@@ -53,6 +53,7 @@ var labelDefs = []labelDef{
 	{"codigo de pago", kNum, rCIP, 3}, {"cod de pago", kNum, rCIP, 3}, {"codigo pago", kNum, rCIP, 3},
 	{"cod pago", kNum, rCIP, 3}, {"codigo de servicio", kNum, rCIP, 1}, {"codigo", kNum, rCIP, 1},
 	{"cod de servicio", kNum, rCIP, 1}, {"nro de pago", kNum, rCIP, 2},
+	{"payment code", kNum, rCIP, 3}, {"cip code", kNum, rCIP, 3}, {"code", kNum, rCIP, 1},
 	// operation
 	{"numero de operacion", kNum, rOperation, 3}, {"nro de operacion", kNum, rOperation, 3},
 	{"n de operacion", kNum, rOperation, 3}, {"no de operacion", kNum, rOperation, 3},
@@ -71,6 +72,8 @@ var labelDefs = []labelDef{
 	{"nro de referencia", kNum, rOperation, 1}, {"referencia", kNum, rOperation, 1},
 	{"nro de constancia", kNum, rOperation, 1}, {"n de constancia", kNum, rOperation, 1}, {"no de constancia", kNum, rOperation, 1},
 	{"numero de constancia", kNum, rOperation, 1}, {"nro constancia", kNum, rOperation, 1},
+	{"operation number", kNum, rOperation, 3}, {"transaction id", kNum, rOperation, 2}, {"transaction number", kNum, rOperation, 2},
+	{"transaction", kNum, rOperation, 1}, {"reference number", kNum, rOperation, 1}, {"reference", kNum, rOperation, 1},
 	// amount
 	{"importe pagado", kMoney, rAmount, 4}, {"monto pagado", kMoney, rAmount, 4},
 	{"importe", kMoney, rAmount, 3}, {"monto", kMoney, rAmount, 3}, {"monto a pagar", kMoney, rAmount, 3},
@@ -82,6 +85,8 @@ var labelDefs = []labelDef{
 	{"efectivo", kMoney, rOther, 0}, {"vuelto", kMoney, rOther, 0}, {"recibido", kMoney, rOther, 0},
 	{"cambio", kMoney, rOther, 0}, {"igv", kMoney, rCharge, 0}, {"subtotal", kMoney, rCharge, 0},
 	{"comision agente", kMoney, rFee, 0},
+	{"amount paid", kMoney, rAmount, 4}, {"amount", kMoney, rAmount, 3}, {"total paid", kMoney, rTotal, 2},
+	{"fee", kMoney, rFee, 0}, {"commission", kMoney, rFee, 0},
 	// date and time
 	{"fecha y hora de pago", kDate, rDate, 4}, {"fecha de pago", kDate, rDate, 4}, {"fecha pago", kDate, rDate, 4},
 	{"fecha y hora", kDate, rDate, 3}, {"fecha hora", kDate, rDate, 3}, {"fecha de operacion", kDate, rDate, 3},
@@ -96,6 +101,10 @@ var labelDefs = []labelDef{
 	{"fecha contable", kDate, rOther, 0}, {"fecha de vencimiento", kDate, rOther, 0}, {"vence", kDate, rOther, 0},
 	{"vencimiento", kDate, rOther, 0}, {"fecha de expiracion", kDate, rOther, 0}, {"expira", kDate, rOther, 0},
 	{"fecha de creacion", kDate, rIssued, 0}, {"generado", kDate, rIssued, 0},
+	{"payment date", kDate, rDate, 4}, {"date and time", kDate, rDate, 3}, {"transaction date", kDate, rDate, 3},
+	{"paid on", kDate, rDate, 3}, {"date", kDate, rDate, 2}, {"time", kTime, rTime, 2},
+	{"printed", kDate, rPrinted, 0}, {"print date", kDate, rPrinted, 0}, {"issued", kDate, rIssued, 0},
+	{"due date", kDate, rOther, 0}, {"expires", kDate, rOther, 0}, {"expiration date", kDate, rOther, 0},
 	// numeric distractors
 	{"ruc", kNum, rOther, 0}, {"terminal", kNum, rOther, 0}, {"cod agente", kNum, rOther, 0},
 	{"codigo agente", kNum, rOther, 0}, {"cod ag", kNum, rOther, 0}, {"secuencia", kNum, rOther, 0},

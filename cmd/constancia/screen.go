@@ -92,7 +92,7 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 func (s *screener) decide(book *matcher.Book, rec *storage.Record, res *ocr.Result, f fraud.Finding, merchant, order string) (matcher.Decision, error) {
 	fs := res.Fields
 	v := matcher.Voucher{Merchant: merchant, OrderID: order, CIP: fs.CIP, AmountCents: fs.AmountCents, HasAmount: fs.HasAmount,
-		Currency: fs.Currency, PaidAt: fs.PaidAt, Confidence: res.Confidence, Flags: f.Flags, DuplicateOf: f.DuplicateOf, Quality: res.Quality}
+		Currency: fs.Currency, PaidAt: fs.PaidAt, DateOnly: !fs.PaidAt.IsZero() && fs.TimeShown == "", Confidence: res.Confidence, Flags: f.Flags, DuplicateOf: f.DuplicateOf, Quality: res.Quality}
 	d := book.Match(v, book.Policy(merchant))
 	if _, err := book.Apply(d, merchant, rec.ID); err != nil && constancia.ErrorCode(err) != constancia.ECONFLICT {
 		return d, err
