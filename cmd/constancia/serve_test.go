@@ -878,6 +878,14 @@ func TestVerifiedOrderClearsItsQueue(t *testing.T) {
 	}
 }
 
+func TestGroupThousands(t *testing.T) {
+	for in, want := range map[string]string{"5.00": "5.00", "149.90": "149.90", "1249.90": "1,249.90", "1000000.00": "1,000,000.00", "100000.00": "100,000.00", "1234": "1,234"} {
+		if got := groupThousands(in); got != want {
+			t.Errorf("groupThousands(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestRejectionTellsTheBuyerWhy: a voucher that pays another CIP (the
 // buyer photographed another purchase's voucher) is turned down with both
 // codes named, so the buyer can send the right one, and the link still

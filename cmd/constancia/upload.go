@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -72,7 +73,7 @@ func (s *server) pageFor(o *matcher.Order) uploadPage {
 	if left > 0 {
 		tl = fmt.Sprintf("%s (en %dh %02dm)", tl, int(left.Hours()), int(left.Minutes())%60)
 	}
-	p := uploadPage{Order: o, Merchant: name, Amount: sym + ocr.FormatCents(o.AmountCents), TimeLeft: tl, CanUpload: o.TakesVoucher()}
+	p := uploadPage{Order: o, Merchant: name, Amount: sym + groupThousands(ocr.FormatCents(o.AmountCents)), TimeLeft: tl, CanUpload: o.TakesVoucher()}
 	switch o.Status {
 	case matcher.StatusOpen, matcher.StatusReceiptSubmitted:
 	case matcher.StatusExpired:
@@ -91,6 +92,19 @@ func (s *server) uploadPage(c *gin.Context) {
 		return
 	}
 	s.renderUpload(c, http.StatusOK, s.pageFor(o))
+}
+
+// groupThousands writes "1249.90" as "1,249.90", as vouchers and shops in
+// Peru print amounts.
+func groupThousands(amount string) string {
+	whole, frac, _ := strings.Cut(amount, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if frac == "" {
+		return whole
+	}
+	return whole + "." + frac
 }
 
 // retakeTips tells a buyer how to fix each quality problem.
@@ -165,9 +179,9 @@ func (s *server) uploadPost(c *gin.Context) {
 func rejectText(res *verifyResult, o *matcher.Order) string {
 	money := func(cur, amount string) string {
 		if cur == "USD" {
-			return "US$ " + amount
+			return "US$ " + groupThousands(amount)
 		}
-		return "S/ " + amount
+		return "S/ " + groupThousands(amount)
 	}
 	for _, r := range res.Reasons {
 		switch r {
