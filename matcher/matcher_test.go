@@ -424,6 +424,20 @@ func TestSettlementFiles(t *testing.T) {
 	if _, _, err := matcher.ParseSettlement(strings.NewReader("foo;bar\n1;2\n")); constancia.ErrorCode(err) != constancia.EINVALID {
 		t.Fatalf("file without cip column: %v", err)
 	}
+	// A photo sent as the settlement file: named, not dumped.
+	if _, _, err := matcher.ParseSettlement(strings.NewReader("\xff\xd8\xff\xe0\x00\x10JFIF\x00")); constancia.ErrorCode(err) != constancia.EINVALID || !strings.Contains(err.Error(), "not text") {
+		t.Fatalf("binary file: %v", err)
+	}
+	// JSON numbers keep their digits (1500000 is not "1.5e+06").
+	rows, bad, err := matcher.ParseSettlement(strings.NewReader(`[{"cip":"73488329","amount":1500000}]`))
+	if err != nil || len(bad) != 0 || len(rows) != 1 || rows[0].AmountCents != 150000000 {
+		t.Fatalf("JSON number: %+v %+v %v", rows, bad, err)
+	}
+	// "1.500" may be thousands or decimals: the row says so.
+	_, bad, err = matcher.ParseSettlement(strings.NewReader("cip;monto\n73488329;1.500\n"))
+	if err != nil || len(bad) != 1 || !strings.Contains(bad[0].Err, "ambiguous") {
+		t.Fatalf("ambiguous amount: %+v %v", bad, err)
+	}
 }
 
 func TestParseAmount(t *testing.T) {

@@ -60,7 +60,7 @@ func orderRow(merchant string, get func(string) string) (*Order, error) {
 	}
 	c, ok := ParseAmount(get("amount"))
 	if !ok {
-		return nil, constancia.Errorf(constancia.EINVALID, "amount %q is not a number", get("amount"))
+		return nil, constancia.Errorf(constancia.EINVALID, "%v", amountError("amount", get("amount")))
 	}
 	o.AmountCents = c
 	for _, d := range []struct {

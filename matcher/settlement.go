@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -99,7 +100,7 @@ func settlementRow(line int, get func(string) string) (SettlementRow, error) {
 	}
 	c, ok := ParseAmount(get("amount"))
 	if !ok {
-		return row, fmt.Errorf("amount %q is not a number", get("amount"))
+		return row, amountError("amount", get("amount"))
 	}
 	row.AmountCents = c
 	if row.Currency == "" || row.Currency == "S/" || row.Currency == "SOLES" {
@@ -128,7 +129,7 @@ func settlementRow(line int, get func(string) string) (SettlementRow, error) {
 	if s := get("fee"); s != "" {
 		f, ok := ParseAmount(s)
 		if !ok {
-			return row, fmt.Errorf("fee %q is not a number", s)
+			return row, amountError("fee", s)
 		}
 		row.FeeCents = f
 	}
@@ -283,3 +284,15 @@ func FormatCents(c int64) string {
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
 }
+
+// amountError says why a file's amount was refused: not a number, or a
+// lone separator before three digits, which may group thousands or mark
+// decimals.
+func amountError(col, v string) error {
+	if reAmbiguous.MatchString(strings.TrimSpace(v)) {
+		return fmt.Errorf("%s %q is ambiguous: write it as 1500.00 or 1.50", col, v)
+	}
+	return fmt.Errorf("%s %q is not a number", col, v)
+}
+
+var reAmbiguous = regexp.MustCompile(`^\d{1,3}[.,]\d{3}$`)

@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,9 @@ func readTable(r io.Reader, what string, names map[string][]string, required ...
 	if err != nil {
 		return nil, nil, constancia.Wrap(err, constancia.EINVALID, "cannot read the "+what)
 	}
+	if bytes.IndexByte(data[:min(len(data), 4096)], 0) >= 0 {
+		return nil, nil, constancia.Errorf(constancia.EINVALID, "the %s is not text: send it as CSV or JSON", what)
+	}
 	text := decodeText(data)
 	lookup := func(folded map[string]string) func(string) string {
 		return func(col string) string {
@@ -39,7 +43,9 @@ func readTable(r io.Reader, what string, names map[string][]string, required ...
 	}
 	if t := strings.TrimSpace(text); strings.HasPrefix(t, "[") {
 		var objs []map[string]any
-		if err := json.Unmarshal([]byte(t), &objs); err != nil {
+		dec := json.NewDecoder(strings.NewReader(t))
+		dec.UseNumber() // 1500000 stays "1500000", not "1.5e+06"
+		if err := dec.Decode(&objs); err != nil {
 			return nil, nil, constancia.Wrap(err, constancia.EINVALID, "the "+what+" is not a JSON array of objects")
 		}
 		rows := make([]tableRow, len(objs))

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -26,6 +30,7 @@ type server struct {
 	log      *slog.Logger
 	engine   *ocr.Engine
 	screener *screener
+	keyLocks keyLocks // requests sharing an Idempotency-Key, one at a time
 	book     *matcher.Book
 	svc      *serviceDB
 	linkKey  []byte
@@ -190,7 +195,29 @@ func (s *server) idempotency(c *gin.Context) {
 		return
 	}
 	m := c.GetString("merchant")
+	// The request's fingerprint: a key sent again with another request is
+	// the client's mistake, answered as such rather than with the first
+	// request's answer. A body over the upload cap is left to the handler
+	// to refuse.
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, s.cfg.MaxUpload+64<<10+1))
+	if err != nil {
+		s.writeError(c, constancia.Errorf(constancia.EINVALID, "cannot read the request"))
+		return
+	}
+	c.Request.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), c.Request.Body))
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", c.Request.Method, c.FullPath())
+	h.Write(body)
+	request := hex.EncodeToString(h.Sum(nil))
+	// One request per key at a time: a client's retry while the first is
+	// still being answered waits for it, then gets its answer.
+	unlock := s.keyLocks.lock(m + "\x00" + key)
+	defer unlock()
 	if e, ok := s.svc.idempotent(m, key); ok {
+		if e.Request != "" && e.Request != request {
+			s.writeError(c, constancia.Errorf(constancia.ECONFLICT, "Idempotency-Key %q was used for another request; use a new key for a new request", key))
+			return
+		}
 		c.Header("Idempotent-Replay", "true")
 		c.Data(e.Status, "application/json; charset=utf-8", e.Body)
 		c.Abort()
@@ -200,9 +227,44 @@ func (s *server) idempotency(c *gin.Context) {
 	c.Writer = rec
 	c.Next()
 	if st := rec.Status(); st >= 200 && st < 300 {
-		if err := s.svc.remember(m, key, st, rec.buf.Bytes()); err != nil {
+		if err := s.svc.remember(m, key, request, st, rec.buf.Bytes()); err != nil {
 			s.log.Error("cannot store idempotent response", "err", err)
 		}
+	}
+}
+
+// keyLocks serialises requests that share a key.
+type keyLocks struct {
+	mu   sync.Mutex
+	held map[string]*keyLock
+}
+
+type keyLock struct {
+	mu    sync.Mutex
+	users int
+}
+
+// lock waits for key and returns its release.
+func (k *keyLocks) lock(key string) func() {
+	k.mu.Lock()
+	if k.held == nil {
+		k.held = map[string]*keyLock{}
+	}
+	l := k.held[key]
+	if l == nil {
+		l = &keyLock{}
+		k.held[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.held, key)
+		}
+		k.mu.Unlock()
 	}
 }
 

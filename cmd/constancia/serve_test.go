@@ -412,9 +412,20 @@ func TestServeBadInput(t *testing.T) {
 	body := `{"order_id":"B-1","cip":"12345678","amount":"10.00","currency":"PEN"}`
 	h := map[string]string{"Authorization": auth["Authorization"], "Content-Type": "application/json", "Idempotency-Key": "k1"}
 	st1, b1, _ := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(body), h)
-	st2, b2, h2 := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(`{"garbage":true}`), h)
+	st2, b2, h2 := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(body), h)
 	if st1 != 201 || st2 != 201 || !bytes.Equal(b1, b2) || h2.Get("Idempotent-Replay") != "true" {
 		t.Fatalf("idempotent replay: %d %d %s", st1, st2, h2)
+	}
+	// The key again with another request is a mistake, not a replay.
+	other := `{"order_id":"B-2","cip":"12345679","amount":"10.00","currency":"PEN"}`
+	if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(other), h); st != 409 || errCode(b) != "conflict" {
+		t.Fatalf("key reused for another order: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders/B-1/cancel", nil, h); st != 409 || errCode(b) != "conflict" {
+		t.Fatalf("key reused on another route: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "GET", ts.URL+"/api/v1/orders/B-2", nil, auth); st != 404 {
+		t.Fatalf("the refused request created its order: %d %s", st, b)
 	}
 	var o struct {
 		UploadURL string `json:"upload_url"`

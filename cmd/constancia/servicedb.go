@@ -203,6 +203,9 @@ type idemEntry struct {
 	Status int             `json:"status"`
 	Body   json.RawMessage `json:"body"`
 	At     time.Time       `json:"at"`
+	// Request: the hash of the request the answer was for (method, path,
+	// body); empty in entries stored before it was kept.
+	Request string `json:"request,omitempty"`
 }
 
 func (s *serviceDB) idempotent(merchant, key string) (*idemEntry, bool) {
@@ -217,7 +220,7 @@ func (s *serviceDB) idempotent(merchant, key string) (*idemEntry, bool) {
 	return e, e != nil
 }
 
-func (s *serviceDB) remember(merchant, key string, status int, body []byte) error {
-	data, _ := json.Marshal(idemEntry{Status: status, Body: body, At: time.Now().UTC()})
+func (s *serviceDB) remember(merchant, key, request string, status int, body []byte) error {
+	data, _ := json.Marshal(idemEntry{Status: status, Body: body, At: time.Now().UTC(), Request: request})
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bIdem).Put([]byte(merchant+"\x00"+key), data) })
 }
