@@ -582,6 +582,7 @@ func trimEdges(page *image.Gray, r image.Rectangle) image.Rectangle {
 	type group struct {
 		left, right int
 		tall        bool
+		most        int // the most ink of one column
 	}
 	var gs []group
 	for x := r.Min.X; x < r.Max.X; x++ {
@@ -594,22 +595,37 @@ func trimEdges(page *image.Gray, r image.Rectangle) image.Rectangle {
 		switch {
 		case n == 0:
 		case len(gs) > 0 && gs[len(gs)-1].right == x-1:
-			gs[len(gs)-1].right = x
-			gs[len(gs)-1].tall = gs[len(gs)-1].tall || n > h*6/10
+			g := &gs[len(gs)-1]
+			g.right, g.tall, g.most = x, g.tall || n > h*6/10, max(g.most, n)
 		default:
-			gs = append(gs, group{x, x, n > h*6/10})
+			gs = append(gs, group{x, x, n > h*6/10, n})
 		}
+	}
+	// A speck: no column of it is inked over a sixth of the strip's height,
+	// as none of a glyph's strokes is that short. Grain beyond the paper's
+	// edge is a chain of specks, each near the next: they neither count as
+	// text nor vouch for a thin group beside them.
+	speck := func(g group) bool { return 6*g.most < h }
+	textNear := func(i int) bool { // ink other than specks within h
+		for j := i - 1; j >= 0 && gs[i].left-gs[j].right <= h; j-- {
+			if !speck(gs[j]) {
+				return true
+			}
+		}
+		for j := i + 1; j < len(gs) && gs[j].left-gs[i].right <= h; j++ {
+			if !speck(gs[j]) {
+				return true
+			}
+		}
+		return false
 	}
 	lo, hi := -1, -1
 	for i, g := range gs {
-		if g.tall {
+		if g.tall || speck(g) {
 			continue
 		}
-		if g.right-g.left < h/4 {
-			near := (i > 0 && g.left-gs[i-1].right <= h) || (i+1 < len(gs) && gs[i+1].left-g.right <= h)
-			if !near {
-				continue
-			}
+		if g.right-g.left < h/4 && !textNear(i) {
+			continue
 		}
 		if lo < 0 {
 			lo = g.left

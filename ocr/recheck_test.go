@@ -207,6 +207,17 @@ func TestTrimEdges(t *testing.T) {
 	if got := trimEdges(page, blank); got != blank {
 		t.Errorf("blank strip: %v, want it unchanged", got)
 	}
+	// Grain past the paper's edge: a chain of specks, each within the
+	// strip's height of the next, none inked over a sixth of it. It is
+	// no text, and it vouches for none.
+	fill(image.Rect(690, 0, 800, 60), 255)
+	for x := 600; x < 800; x += 18 {
+		fill(image.Rect(x, 22+x%13, x+3, 26+x%13), 0)
+	}
+	fill(image.Rect(640, 20, 643, 40), 0) // a thin mark among the grain
+	if got, want := trimEdges(page, strip), image.Rect(380, 10, 574, 50); got != want {
+		t.Errorf("with grain past the value: trimEdges = %v, want %v", got, want)
+	}
 }
 
 // TestFitRows: a strip level with a label is moved onto the line of ink
