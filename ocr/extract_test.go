@@ -282,6 +282,11 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Amount paid:"}, {30, "USD 45.00"}},
 			[]cell{{0, "Payment date:"}, {30, "2026-11-21 18:42"}},
 		), want{"12345678", "99887766", "45.00", "USD", "2026-11-21T18:42:00-05:00"}},
+		{"an agent's code is no CIP", layout(
+			[]cell{{0, "Agent code:"}, {30, "12345678"}},
+			[]cell{{0, "Amount:"}, {30, "USD 45.00"}},
+			[]cell{{0, "Date:"}, {30, "2026-11-21 18:42"}},
+		), want{"", "", "45.00", "USD", "2026-11-21T18:42:00-05:00"}},
 		{"hour and minutes parted by h", layout(
 			[]cell{{0, "CIP:"}, {30, "12345678"}},
 			[]cell{{0, "Monto:"}, {30, "S/ 45.00"}},

@@ -54,6 +54,8 @@ var labelDefs = []labelDef{
 	{"cod pago", kNum, rCIP, 3}, {"codigo de servicio", kNum, rCIP, 1}, {"codigo", kNum, rCIP, 1},
 	{"cod de servicio", kNum, rCIP, 1}, {"nro de pago", kNum, rCIP, 2},
 	{"payment code", kNum, rCIP, 3}, {"cip code", kNum, rCIP, 3}, {"code", kNum, rCIP, 1},
+	{"agent code", kNum, rOther, 0}, {"agent id", kNum, rOther, 0}, {"branch code", kNum, rOther, 0},
+	{"store code", kNum, rOther, 0}, {"terminal id", kNum, rOther, 0}, {"authorization code", kNum, rOther, 0},
 	// operation
 	{"numero de operacion", kNum, rOperation, 3}, {"nro de operacion", kNum, rOperation, 3},
 	{"n de operacion", kNum, rOperation, 3}, {"no de operacion", kNum, rOperation, 3},
