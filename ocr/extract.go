@@ -1135,10 +1135,12 @@ func headlineNumber(v *item, values []*item, medianH int) bool {
 // order, at half; or, at 0.9, the headline amount a confirmation sets in
 // its largest type ("¡Pago exitoso!  S/ 35.00") when it stands heroSize
 // above the page's text and no other such amount comes near its size.
+// An amount without cents ("S/ 45", as wallet apps set their headline)
+// takes part only in headline type: in the text it may be a quantity.
 func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 	var cands []*item
 	for _, v := range values {
-		if v.kind == kMoney && v.pair == nil && v.currency != "" && !v.whole {
+		if v.kind == kMoney && v.pair == nil && v.currency != "" && (!v.whole || float64(v.box.Dy()) >= heroSize*float64(medianH)) {
 			cands = append(cands, v)
 		}
 	}

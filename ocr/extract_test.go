@@ -965,6 +965,31 @@ func TestHeadlineAmount(t *testing.T) {
 	}
 }
 
+// TestHeadlineWholeAmount: a wallet app's receipt sets its amount without
+// cents as its headline ("S/ 45"): taken, as the headline. The same amount
+// in the text's size is no amount without a label (a quantity, maybe).
+func TestHeadlineWholeAmount(t *testing.T) {
+	for _, tc := range []struct {
+		height int
+		want   string
+	}{{40, "45.00"}, {18, ""}} {
+		ws := layout(
+			[]cell{{0, "¡Yapeaste!"}},
+			[]cell{},
+			[]cell{},
+			[]cell{{0, "Juan Perez"}},
+			[]cell{{0, "21 nov. 2026 | 06:42 p. m."}},
+			[]cell{{0, "Nro. de operación"}, {20, "01234567"}},
+		)
+		ws = append(ws, Word{Text: "S/", Box: image.Rect(0, 26, 40, 26+tc.height), Conf: 0.9},
+			Word{Text: "45", Box: image.Rect(50, 26, 110, 26+tc.height), Conf: 0.96})
+		r := extract(ws, image.Rect(0, 0, 900, 300))
+		if r.Fields.Amount() != tc.want || tc.want != "" && r.Fields.Currency != "PEN" {
+			t.Errorf("S/ 45 %d px tall: amount %q %s, want %q", tc.height, r.Fields.Amount(), r.Fields.Currency, tc.want)
+		}
+	}
+}
+
 // TestUnlabelledDateTime: a page whose date label was lost gives its one
 // date-time at a confidence a merchant can verify on; two date-times, or
 // one beside a due-date label read without its value, stay at half.
