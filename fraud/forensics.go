@@ -441,9 +441,12 @@ func inspectField(ts []Traits, field string, flat bool, cfg ForensicsConfig) (Re
 			}
 			// Darkness only among digits of its colour: a value printed in a
 			// brand colour is lighter by design than a date in near-black.
+			// And a code only among other codes and amounts: confirmations
+			// set the date in a lighter grey than their values by design
+			// (a black operation number beside a #666 date measured z −13).
 			var hue []Traits
 			for _, p := range same {
-				if math.Abs(p.InkBlue-t.InkBlue) <= inkHueBand {
+				if math.Abs(p.InkBlue-t.InkBlue) <= inkHueBand && (field == "paid_at") == (p.Field == "paid_at") {
 					hue = append(hue, p)
 				}
 			}

@@ -228,22 +228,9 @@ func TestInspectSize(t *testing.T) {
 // are darker than the other digits by design, not by an editor's hand:
 // darkness is compared among digits of one colour.
 func TestInspectBrandColours(t *testing.T) {
-	sans, err := assets.Face("DejaVuSans.ttf", 26)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bold, err := assets.Face("DejaVuSans-Bold.ttf", 28)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sans, bold := faces(t)
 	grey, teal, dark := color.RGBA{127, 140, 141, 255}, color.RGBA{26, 188, 156, 255}, color.RGBA{44, 62, 80, 255}
-	type cell struct {
-		field, text string
-		fc          font.Face
-		c           color.RGBA
-		x           int
-	}
-	rows := [][]cell{
+	rows := [][]inkCell{
 		{{"", "Monto pagado", sans, grey, 40}},
 		{{"amount", "2227.70", bold, teal, 40}},
 		{{"", "Código de pago", sans, grey, 40}, {"cip", "13151856", bold, teal, 520}},
@@ -252,6 +239,57 @@ func TestInspectBrandColours(t *testing.T) {
 		{{"", "N° de operación", sans, grey, 40}, {"operation", "254190461", bold, teal, 510}},
 		{{"", "Canal", sans, grey, 40}, {"", "Banca móvil", bold, dark, 500}},
 	}
+	if rs := fraud.Inspect(resavedScreenshot(t, rows), true, fraud.DefaultForensics); len(rs) != 0 {
+		t.Fatalf("a re-saved screenshot flagged: %+v", rs)
+	}
+}
+
+// TestInspectGreyDate: a confirmation that prints its codes in black and
+// its date in a lighter grey, by design. The codes are darker than the
+// date's digits, which are no peers of theirs: codes and amounts are
+// compared among themselves.
+func TestInspectGreyDate(t *testing.T) {
+	sans, bold := faces(t)
+	label, date, black := color.RGBA{153, 153, 153, 255}, color.RGBA{102, 102, 102, 255}, color.RGBA{0, 0, 0, 255}
+	rows := [][]inkCell{
+		{{"", "Pago exitoso", bold, black, 40}},
+		{{"paid_at", "21/11/2026", sans, date, 40}, {"paid_at", "18:42", sans, date, 240}, {"", "hrs", sans, date, 330}},
+		{{"", "Código de pago", sans, label, 40}, {"cip", "13151856", sans, black, 520}},
+		{{"", "N° de operación", sans, label, 40}, {"operation", "254190461", sans, black, 510}},
+		{{"", "Destino", sans, label, 40}, {"", "Tienda Lima", sans, black, 500}},
+	}
+	if rs := fraud.Inspect(resavedScreenshot(t, rows), true, fraud.DefaultForensics); len(rs) != 0 {
+		t.Fatalf("black codes beside a grey date flagged: %+v", rs)
+	}
+}
+
+// inkCell is one word run drawn on a screenshot: its field, text, face,
+// colour and left edge.
+type inkCell struct {
+	field, text string
+	fc          font.Face
+	c           color.RGBA
+	x           int
+}
+
+func faces(t *testing.T) (sans, bold font.Face) {
+	t.Helper()
+	sans, err := assets.Face("DejaVuSans.ttf", 26)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bold, err = assets.Face("DejaVuSans-Bold.ttf", 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sans, bold
+}
+
+// resavedScreenshot draws rows on a white 720 px screen, shrinks it to
+// 45 % and re-saves it at JPEG quality 50, as a messaging app does, and
+// returns each word's region as the reader would give it.
+func resavedScreenshot(t *testing.T, rows [][]inkCell) []fraud.Region {
+	t.Helper()
 	page := image.NewRGBA(image.Rect(0, 0, 720, 90*len(rows)+60))
 	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
 	type placed struct {
@@ -290,9 +328,7 @@ func TestInspectBrandColours(t *testing.T) {
 		crop := imaging.Resize(imaging.Crop(shot, b.Inset(-m)), int(float64(b.Dx()+2*m)/k), 0, imaging.Linear)
 		regions = append(regions, fraud.Region{Field: w.field, Text: w.text, Box: b, Crop: crop})
 	}
-	if rs := fraud.Inspect(regions, true, fraud.DefaultForensics); len(rs) != 0 {
-		t.Fatalf("a re-saved screenshot flagged: %+v", rs)
-	}
+	return regions
 }
 
 func TestInspectNeedsPeers(t *testing.T) {
