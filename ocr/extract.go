@@ -518,8 +518,11 @@ func lineItems(l line, li int) []*item {
 		if !free(m[0], m[1]) {
 			continue
 		}
-		// Digits inside a masked account or phone ("**** 8107", "(01) 311-9898") are not codes.
-		if m[0] > 0 && strings.ContainsAny(low[max(0, m[0]-2):m[0]], "*-)") {
+		// Digits inside a masked account or phone ("**** 8107", "*8107",
+		// "(01) 311-9898") are not codes. A lone mark before a space is a
+		// stray one (a colon's dot read as "*", a speck as "-"), not a mask.
+		if before := low[max(0, m[0]-3):m[0]]; strings.Contains(before, "**") || strings.HasSuffix(before, "*") ||
+			strings.HasSuffix(before, "-") || strings.ContainsAny(low[max(0, m[0]-2):m[0]], ")") {
 			continue
 		}
 		if m[1] < len(low) && strings.ContainsAny(low[m[1]:min(len(low), m[1]+1)], "-*") {

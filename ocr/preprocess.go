@@ -21,6 +21,7 @@ type Prepared struct {
 	NoDocument  bool            // no text-like marks were found
 	RunTogether bool            // most text marks are whole words, their letters touching
 	Inverted    int             // dark panels with light text turned to dark on light
+	Leaders     int             // rows of dotted leaders painted out (eraseLeaders)
 	Lightened   bool            // mid-tones lightened to part touching letters (PrepConfig.PartLetters)
 	Panels      int             // dark panels of light text found beside the document (PrepConfig.TakePanels)
 	Turn        int             // quarter turns counter-clockwise the upload was given before anything else (PrepConfig.Turn)
@@ -364,6 +365,9 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		g = rotate(g, p.Angle, 255)
 	default:
 		g = unsharp(g, 2, 1)
+	}
+	if glyph >= 3 {
+		p.Leaders = eraseLeaders(g, glyph*scale)
 	}
 	p.Image = g
 	return p

@@ -295,7 +295,7 @@ func dumpDebug(dir, path string, r *ocr.Result) error {
 		return err
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "turn=%d angle=%.2f scale=%.3f glyph=%.1f bright=%.0f sharp=%.0f doc=%v inverted=%d panels=%d together=%v\n", r.Prep.Turn, r.Prep.Angle, r.Prep.Scale, r.Prep.GlyphPx, r.Prep.Brightness, r.Prep.Sharpness, r.Prep.Doc, r.Prep.Inverted, r.Prep.Panels, r.Prep.RunTogether)
+	fmt.Fprintf(&sb, "turn=%d angle=%.2f scale=%.3f glyph=%.1f bright=%.0f sharp=%.0f doc=%v inverted=%d panels=%d together=%v leaders=%d\n", r.Prep.Turn, r.Prep.Angle, r.Prep.Scale, r.Prep.GlyphPx, r.Prep.Brightness, r.Prep.Sharpness, r.Prep.Doc, r.Prep.Inverted, r.Prep.Panels, r.Prep.RunTogether, r.Prep.Leaders)
 	for _, k := range []string{"total", "fee", "printed_at", "weekday"} {
 		if a, ok := r.Asides[k]; ok {
 			switch k {
