@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -206,8 +207,14 @@ func (s *server) idempotency(c *gin.Context) {
 	}
 	c.Request.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), c.Request.Body))
 	h := sha256.New()
-	fmt.Fprintf(h, "%s %s\n", c.Request.Method, c.FullPath())
-	h.Write(body)
+	fmt.Fprintf(h, "%s %s\n", c.Request.Method, c.Request.URL.RequestURI())
+	// A form's parts are parted by a boundary each send draws anew (curl
+	// does): the same upload retried is the same request.
+	if mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
+		h.Write(bytes.ReplaceAll(body, []byte(params["boundary"]), nil))
+	} else {
+		h.Write(body)
+	}
 	request := hex.EncodeToString(h.Sum(nil))
 	// One request per key at a time: a client's retry while the first is
 	// still being answered waits for it, then gets its answer.

@@ -427,6 +427,30 @@ func TestServeBadInput(t *testing.T) {
 	if st, b, _ := call(t, "GET", ts.URL+"/api/v1/orders/B-2", nil, auth); st != 404 {
 		t.Fatalf("the refused request created its order: %d %s", st, b)
 	}
+	// One key, the cancel of two orders: two requests (one route).
+	if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(other), auth); st != 201 {
+		t.Fatalf("create B-2: %d %s", st, b)
+	}
+	hc := map[string]string{"Authorization": auth["Authorization"], "Idempotency-Key": "cancel-1"}
+	if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders/B-2/cancel", nil, hc); st != 200 {
+		t.Fatalf("cancel B-2: %d %s", st, b)
+	}
+	if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders/B-1/cancel", nil, hc); st != 409 {
+		t.Fatalf("the same key for B-1's cancel: %d %s", st, b)
+	}
+	// A form re-sent with a new boundary (as curl draws one each time) is
+	// the same request: replayed.
+	form := func(boundary string) string {
+		return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.jpg\"\r\n\r\nnot an image\r\n--" + boundary + "--\r\n"
+	}
+	hf := func(boundary string) map[string]string {
+		return map[string]string{"Authorization": auth["Authorization"], "Idempotency-Key": "form-1", "Content-Type": "multipart/form-data; boundary=" + boundary}
+	}
+	fs1, fb1, _ := call(t, "POST", ts.URL+"/api/v1/verify?async=true", strings.NewReader(form("aaa111")), hf("aaa111"))
+	fs2, fb2, fh2 := call(t, "POST", ts.URL+"/api/v1/verify?async=true", strings.NewReader(form("bbb222")), hf("bbb222"))
+	if fs1 != 202 || fs2 != 202 || !bytes.Equal(fb1, fb2) || fh2.Get("Idempotent-Replay") != "true" {
+		t.Fatalf("the same form, another boundary: %d %s then %d %s", fs1, fb1, fs2, fb2)
+	}
 	var o struct {
 		UploadURL string `json:"upload_url"`
 	}
