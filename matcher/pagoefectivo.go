@@ -180,21 +180,7 @@ func ParseAmount(s string) (int64, bool) {
 	if dec >= 0 && len(s)-dec-1 <= 2 {
 		intPart, frac = s[:dec], s[dec+1:]
 	}
-	intPart = strings.NewReplacer(",", "", ".", "", " ", "").Replace(intPart)
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	var n int64
-	for _, c := range intPart + frac {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-		if n > 1e13 {
-			return 0, false
-		}
-	}
-	return n, true
+	return cents(strings.NewReplacer(",", "", ".", "", " ", "").Replace(intPart), frac)
 }
 
 // ParseDecimal reads the canonical amount an API takes — digits, then
@@ -202,18 +188,30 @@ func ParseAmount(s string) (int64, bool) {
 // No currency, no grouping, no sign.
 func ParseDecimal(s string) (int64, bool) {
 	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" || len(intPart) > 12 || len(frac) > 2 || (strings.Contains(s, ".") && frac == "") {
+	if intPart == "" || (strings.Contains(s, ".") && frac == "") {
+		return 0, false
+	}
+	return cents(intPart, frac)
+}
+
+// cents reads whole units and at most two decimal digits, all ASCII
+// digits, as cents; amounts past 10¹¹ units are refused.
+func cents(whole, frac string) (int64, bool) {
+	if len(frac) > 2 {
 		return 0, false
 	}
 	for len(frac) < 2 {
 		frac += "0"
 	}
 	var n int64
-	for _, c := range intPart + frac {
+	for _, c := range whole + frac {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
 		n = n*10 + int64(c-'0')
+		if n > 1e13 {
+			return 0, false
+		}
 	}
 	return n, true
 }
