@@ -1040,20 +1040,7 @@ func TestPaymentNotificationClearsQueue(t *testing.T) {
 		t.Skip("OCR integration test")
 	}
 	dir := t.TempDir()
-	out, _, err := runMain(t, "merchants", "add", "--data", dir, "--id", "shop", "--name", "Tienda")
-	if err != nil {
-		t.Fatal(err)
-	}
-	after := func(prefix string) string {
-		for _, l := range strings.Split(out, "\n") {
-			if strings.HasPrefix(l, prefix) {
-				return strings.TrimPrefix(l, prefix)
-			}
-		}
-		t.Fatalf("no %q in %s", prefix, out)
-		return ""
-	}
-	key, secret := after("API key (shown once): "), after("PagoEfectivo notification secret: ")
+	key, secret := addShop(t, dir)
 	base, stop := startServe(t, dir)
 	defer stop()
 	shop := map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"}
@@ -1069,15 +1056,42 @@ func TestPaymentNotificationClearsQueue(t *testing.T) {
 		t.Fatalf("blank upload: %d %s", st, b)
 	}
 	ev := `{"id":"ev-1","event":"cip.paid","cip":"73488329","amount":"10.00","currency":"PEN","paid_at":"` + time.Now().Format(time.RFC3339) + `"}`
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ev))
-	if st, b, _ := call(t, "POST", base+"/api/v1/pagoefectivo/notifications?merchant=shop", strings.NewReader(ev), map[string]string{"PE-Signature": hex.EncodeToString(mac.Sum(nil))}); st != 200 || !strings.Contains(string(b), `"status":"paid"`) {
+	if st, b, _ := call(t, "POST", base+"/api/v1/pagoefectivo/notifications?merchant=shop", strings.NewReader(ev), peSignature(secret, ev)); st != 200 || !strings.Contains(string(b), `"status":"paid"`) {
 		t.Fatalf("notification: %d %s", st, b)
 	}
 	st, b, _ = call(t, "GET", base+"/api/v1/receipts?order_id=SH-1", nil, shop)
 	if st != 200 || !strings.Contains(string(b), `"decision":"superseded"`) || !strings.Contains(string(b), "paid_by_pagoefectivo") {
 		t.Fatalf("receipts of the paid order: %d %s", st, b)
 	}
+}
+
+// addShop adds the merchant "shop" to the data directory dir, as an
+// operator does with the service stopped, and returns its API key and
+// PagoEfectivo notification secret as printed.
+func addShop(t *testing.T, dir string, args ...string) (key, secret string) {
+	t.Helper()
+	out, _, err := runMain(t, append([]string{"merchants", "add", "--data", dir, "--id", "shop", "--name", "Tienda"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := func(prefix string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return strings.TrimPrefix(l, prefix)
+			}
+		}
+		t.Fatalf("no %q in %s", prefix, out)
+		return ""
+	}
+	return after("API key (shown once): "), after("PagoEfectivo notification secret: ")
+}
+
+// peSignature is PagoEfectivo's header for body: its HMAC-SHA256 with the
+// merchant's secret, in hex.
+func peSignature(secret, body string) map[string]string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body))
+	return map[string]string{"PE-Signature": hex.EncodeToString(mac.Sum(nil))}
 }
 
 // TestPaymentOfCancelledOrder: PagoEfectivo reports a payment of an order
@@ -1094,20 +1108,7 @@ func TestPaymentOfCancelledOrder(t *testing.T) {
 	}))
 	defer recv.Close()
 	dir := t.TempDir()
-	out, _, err := runMain(t, "merchants", "add", "--data", dir, "--id", "shop", "--name", "Tienda", "--webhook-url", recv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	after := func(prefix string) string {
-		for _, l := range strings.Split(out, "\n") {
-			if strings.HasPrefix(l, prefix) {
-				return strings.TrimPrefix(l, prefix)
-			}
-		}
-		t.Fatalf("no %q in %s", prefix, out)
-		return ""
-	}
-	key, secret := after("API key (shown once): "), after("PagoEfectivo notification secret: ")
+	key, secret := addShop(t, dir, "--webhook-url", recv.URL)
 	base, stop := startServe(t, dir, "--webhook-backoff", "50ms")
 	defer stop()
 	shop := map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"}
@@ -1118,9 +1119,7 @@ func TestPaymentOfCancelledOrder(t *testing.T) {
 		t.Fatalf("cancel: %d %s", st, b)
 	}
 	ev := `{"id":"ev-1","event":"cip.paid","cip":"73488329","amount":"10.00","currency":"PEN","paid_at":"` + time.Now().Format(time.RFC3339) + `"}`
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ev))
-	sig := map[string]string{"PE-Signature": hex.EncodeToString(mac.Sum(nil))}
+	sig := peSignature(secret, ev)
 	for i, want := range []string{`"stale":true`, `"replay":true`} {
 		if st, b, _ := call(t, "POST", base+"/api/v1/pagoefectivo/notifications?merchant=shop", strings.NewReader(ev), sig); st != 200 || !strings.Contains(string(b), want) {
 			t.Fatalf("delivery %d: %d %s", i+1, st, b)
