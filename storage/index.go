@@ -40,10 +40,11 @@ type Record struct {
 	DHash       uint64             `json:"dhash"`
 	Fields      map[string]string  `json:"fields"`
 	Confidence  map[string]float64 `json:"confidence"`
-	Boxes       map[string][4]int  `json:"boxes,omitempty"`  // where each field was read: x0,y0,x1,y1 in the image's pixels
-	Width       int                `json:"width,omitempty"`  // the image's size as a viewer shows it (EXIF orientation applied), the frame of Boxes
-	Height      int                `json:"height,omitempty"` // (0 in records written before it was kept)
-	Turn        int                `json:"turn,omitempty"`   // quarter turns counter-clockwise that showed the voucher upright to the reader (a photo whose file lost its orientation)
+	DateOnly    bool               `json:"date_only,omitempty"` // the voucher prints the payment's day, not its time: Fields["paid_at"] is that day's midnight
+	Boxes       map[string][4]int  `json:"boxes,omitempty"`     // where each field was read: x0,y0,x1,y1 in the image's pixels
+	Width       int                `json:"width,omitempty"`     // the image's size as a viewer shows it (EXIF orientation applied), the frame of Boxes
+	Height      int                `json:"height,omitempty"`    // (0 in records written before it was kept)
+	Turn        int                `json:"turn,omitempty"`      // quarter turns counter-clockwise that showed the voucher upright to the reader (a photo whose file lost its orientation)
 	Quality     []string           `json:"quality"`
 	Flags       []string           `json:"flags"`
 	FraudDetail []string           `json:"fraud_detail,omitempty"` // the evidence behind the flags, for agents

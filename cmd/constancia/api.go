@@ -201,6 +201,7 @@ type verifyResult struct {
 	Decision    string             `json:"decision"`
 	Reasons     []string           `json:"reasons"`
 	Fields      map[string]string  `json:"fields"`
+	DateOnly    bool               `json:"date_only,omitempty"` // paid_at is a day's midnight: the voucher prints no time
 	Confidence  map[string]float64 `json:"confidence"`
 	Quality     []string           `json:"quality"`
 	Flags       []string           `json:"flags"`
@@ -209,7 +210,7 @@ type verifyResult struct {
 }
 
 func resultOf(r *storage.Record) verifyResult {
-	v := verifyResult{ReceiptID: r.ID, Decision: r.Decision, Reasons: orEmpty(r.Reasons), Fields: r.Fields, Confidence: roundConf(r.Confidence),
+	v := verifyResult{ReceiptID: r.ID, Decision: r.Decision, Reasons: orEmpty(r.Reasons), Fields: r.Fields, DateOnly: r.DateOnly, Confidence: roundConf(r.Confidence),
 		Quality: orEmpty(r.Quality), Flags: orEmpty(r.Flags), OrderID: r.OrderID}
 	if r.DuplicateOf != "" {
 		d := r.DuplicateOf

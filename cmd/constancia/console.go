@@ -341,7 +341,7 @@ func (s *server) showReceipt(c *gin.Context, r *storage.Record, status int, prob
 }
 
 func voucherOf(r *storage.Record) matcher.Voucher {
-	v := matcher.Voucher{Merchant: r.Merchant, OrderID: r.OrderID, CIP: r.Fields["cip"], Currency: r.Fields["currency"], Confidence: r.Confidence, Quality: r.Quality}
+	v := matcher.Voucher{Merchant: r.Merchant, OrderID: r.OrderID, CIP: r.Fields["cip"], Currency: r.Fields["currency"], DateOnly: r.DateOnly, Confidence: r.Confidence, Quality: r.Quality}
 	if c, ok := matcher.ParseAmount(r.Fields["amount"]); ok && r.Fields["amount"] != "" {
 		v.AmountCents, v.HasAmount = c, true
 	}

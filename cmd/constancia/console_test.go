@@ -19,6 +19,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/constancia/constancia/matcher"
+	"github.com/constancia/constancia/ocr"
 	"github.com/constancia/constancia/ocr/synth"
 	"github.com/constancia/constancia/storage"
 )
@@ -296,5 +297,44 @@ func TestConsoleBoxesOnOrientedPhoto(t *testing.T) {
 	}
 	if _, page, _ = ana.get("/console/receipts/" + rec.ID); !strings.Contains(page, "a= 90 ,") {
 		t.Errorf("the sideways voucher is not shown turned upright")
+	}
+}
+
+// TestConsoleDateOnlyCandidate: a voucher that prints its day but no time
+// is stored as that day's midnight. An order created the same afternoon
+// is still a candidate for it in the console: the payment may have been
+// made any time that day, after the order.
+func TestConsoleDateOnlyCandidate(t *testing.T) {
+	s, ts, _ := consoleFixture(t)
+	now := time.Now().In(ocr.Lima)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ocr.Lima)
+	if _, err := s.book.Create(&matcher.Order{Merchant: "default", OrderID: "R-DAY", CIP: "55512345", AmountCents: 8790, Currency: "PEN", CreatedAt: day.Add(15 * time.Hour)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	save := func(dateOnly bool) string {
+		rec := &storage.Record{Merchant: "default", ContentType: "image/png", Decision: matcher.NeedsReview, Reasons: []string{"cip_not_read"}, DateOnly: dateOnly,
+			Fields:     map[string]string{"amount": "87.90", "currency": "PEN", "paid_at": day.Format(time.RFC3339)},
+			Confidence: map[string]float64{"amount": 0.95, "paid_at": 0.95}}
+		if err := s.screener.keeper.Save(context.Background(), rec, mustJPEG(t)); err != nil {
+			t.Fatal(err)
+		}
+		return rec.ID
+	}
+	ana := newBrowser(t, ts.URL)
+	if st := ana.login("ana", "correct-horse-ana"); st != 303 {
+		t.Fatalf("ana's sign-in: %d", st)
+	}
+	candidate := regexp.MustCompile(`<option>R-DAY</option>`)
+	id := save(true)
+	if _, page, _ := ana.get("/console/receipts/" + id); !candidate.MatchString(page) {
+		t.Errorf("a date-only voucher of today does not offer today's order R-DAY: %s", page)
+	}
+	// Merchant systems are told the midnight is no printed time.
+	if st, b, _ := call(t, "GET", ts.URL+"/api/v1/receipts/"+id, nil, auth); st != 200 || !strings.Contains(string(b), `"date_only":true`) {
+		t.Errorf("receipt of a date-only voucher: %d %s", st, b)
+	}
+	// The same midnight read as a printed time is before the order.
+	if _, page, _ := ana.get("/console/receipts/" + save(false)); candidate.MatchString(page) {
+		t.Errorf("a voucher paid at midnight offers an order created after it")
 	}
 }

@@ -78,7 +78,7 @@ func (s *screener) screen(ctx context.Context, id, merchant, order string, data 
 		detail = append(detail, r.Layer+": "+r.Detail)
 	}
 	rec := &storage.Record{ID: id, Merchant: merchant, Boxes: boxes, Width: res.Size.X, Height: res.Size.Y, Turn: res.Prep.Turn, FraudDetail: detail, OrderID: order, ContentType: contentTypes[res.Format], PHash: hs.PHash, DHash: hs.DHash,
-		Fields: fields, Confidence: res.Confidence, Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}
+		Fields: fields, Confidence: res.Confidence, DateOnly: !res.Fields.PaidAt.IsZero() && res.Fields.TimeShown == "", Quality: res.Quality, Flags: f.Flags, DuplicateOf: f.DuplicateOf}
 	if err := s.keeper.Save(ctx, rec, data); err != nil {
 		return nil, f, err
 	}
