@@ -328,6 +328,50 @@ func TestStaleNotifications(t *testing.T) {
 	}
 }
 
+// TestConcurrentNotifications: PagoEfectivo resends an event it thinks
+// was lost while the first delivery is still being handled. The deliveries
+// take effect once: one payment of a cancelled order is one note on it,
+// one late payment to report, and the others are replays.
+func TestConcurrentNotifications(t *testing.T) {
+	b := MustOpenBook(t)
+	secret := "s3cret"
+	mustCreate(t, b, "C", "55667788", 5000, "PEN")
+	if _, err := b.Move("m1", "C", matcher.StatusCancelled, "api", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"id":"p9","event":"cip.paid","cip":"55667788","amount":"50.00","paid_at":"2026-11-21T18:42:07-05:00"}`
+	const n = 8
+	results := make(chan matcher.NotificationResult, n)
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func() {
+			<-start
+			res, err := b.HandleNotification("m1", []byte(secret), []byte(body), sign(secret, body))
+			results <- res
+			errs <- err
+		}()
+	}
+	close(start)
+	late, replays := 0, 0
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		res := <-results
+		if res.PaidLate {
+			late++
+		}
+		if res.Replay {
+			replays++
+		}
+	}
+	o, _ := b.Get("m1", "C")
+	if late != 1 || replays != n-1 || len(o.History) != 3 {
+		t.Fatalf("%d deliveries: %d late payments, %d replays, %d history entries (want 1, %d, 3)", n, late, replays, len(o.History), n-1)
+	}
+}
+
 // TestSettlementOfCancelledOrder: a settled row whose order was cancelled
 // is reported and kept on the order; it does not stop the file's other
 // rows, and importing the file again (even after a refund) changes nothing.
