@@ -272,7 +272,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	// A value its label announces that no pass found: Tesseract's layout
 	// drops a word whose letters all touch (bold digits of a condensed
 	// font), which single-line mode reads.
-	recoverOrphans(c, prep.Image, res)
+	recoverOrphans(c, prep.Image, res, others)
 	// Identifiers re-read from their own line: on a whole page Tesseract
 	// can drop a digit at a bold word's edge, which the crop keeps.
 	for _, k := range []string{"cip", "operation"} {
@@ -708,13 +708,12 @@ const bwSure = 0.9
 // below each label whose field no pass read, adds the words found there
 // that the page read lacks, extracts again and takes those fields.
 //
-// Each strip is read in up to four ways, until one gives the field: cut
-// to its text; moved onto the line of ink it overlaps most (fitRows); that
-// in black and white (Tesseract's recogniser reads the grey pixels, and on
-// bold digits blurred together it can return nothing where their
-// silhouettes read surely); the strip as it is. Single-line mode is fickle
-// on all of them: each reads values the others miss.
-func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
+// A payment date read without its time, beside a time label ("Hora:")
+// left alone, is completed the same way: the strips at that label are read
+// with every pass's words (more, in the first page's frame), since the
+// date may come from a pass other than the first, and the time is taken
+// when the extraction then gives the same day with a time, more surely.
+func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result, more [][]Word) {
 	var extra []Word
 	var keys []string
 	for _, k := range keyFields { // in a fixed order: the same upload reads the same
@@ -723,56 +722,93 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result) {
 			continue // no label left alone, or a pass read the field
 		}
 		keys = append(keys, k)
-		h := l.Dy()
-	strips:
-		for _, r := range []image.Rectangle{
-			// one line's height each: single-line mode reads whichever
-			// line a taller strip holds most of
-			image.Rect(l.Max.X+h/2, l.Min.Y-h/4, page.Rect.Max.X, l.Max.Y+h/4), // beside
-			image.Rect(l.Min.X-h, l.Max.Y, page.Rect.Max.X, l.Max.Y+9*h/5),     // below
-		} {
-			r = r.Intersect(page.Rect)
-			if r.Dx() < 2*h || r.Dy() < h || h < 4 {
+		extra = append(extra, readOrphan(c, page, l, append(res.Words, extra...), func(all []Word, bw bool) bool {
+			conf, found := extract(all, page.Rect).Confidence[k]
+			return found && (!bw || conf >= bwSure)
+		})...)
+	}
+	if len(extra) > 0 {
+		o := extract(append(append([]Word(nil), res.Words...), extra...), page.Rect)
+		res.mergeOnly(o, keys)
+	}
+	l, ok := res.orphans[orphanTime]
+	if !ok || res.Fields.PaidAt.IsZero() || res.Fields.TimeShown != "" {
+		return
+	}
+	day := res.Fields.PaidAt
+	base := unionWords(res.Words, more)
+	var got *Result
+	readOrphan(c, page, l, base, func(all []Word, bw bool) bool {
+		x := extract(all, page.Rect)
+		conf := x.Confidence["paid_at"]
+		if x.Fields.TimeShown == "" || !sameDay(x.Fields.PaidAt, day) || conf <= res.Confidence["paid_at"] || (bw && conf < bwSure) {
+			return false
+		}
+		got = x
+		return true
+	})
+	if got != nil {
+		res.Fields.PaidAt, res.Fields.TimeShown = got.Fields.PaidAt, got.Fields.TimeShown
+		res.Confidence["paid_at"] = got.Confidence["paid_at"]
+		if b, ok := got.basis["paid_at"]; ok {
+			res.basis["paid_at"] = b
+		}
+	}
+}
+
+func sameDay(a, b time.Time) bool {
+	a, b = a.In(Lima), b.In(Lima)
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
+}
+
+// readOrphan reads the strip beside and the strip below label l, each in
+// up to four ways, until found accepts the page's words (seen) with the
+// words a reading added: cut to its text; moved onto the line of ink it
+// overlaps most (fitRows); that in black and white (Tesseract's recogniser
+// reads the grey pixels, and on bold digits blurred together it can return
+// nothing where their silhouettes read surely); the strip as it is.
+// Single-line mode is fickle on all of them: each reads values the others
+// miss. It returns the accepted reading's words, or none.
+func readOrphan(c *gosseract.Client, page *image.Gray, l image.Rectangle, seen []Word, found func(all []Word, bw bool) bool) []Word {
+	h := l.Dy()
+	for _, r := range []image.Rectangle{
+		// one line's height each: single-line mode reads whichever
+		// line a taller strip holds most of
+		image.Rect(l.Max.X+h/2, l.Min.Y-h/4, page.Rect.Max.X, l.Max.Y+h/4), // beside
+		image.Rect(l.Min.X-h, l.Max.Y, page.Rect.Max.X, l.Max.Y+9*h/5),     // below
+	} {
+		r = r.Intersect(page.Rect)
+		if r.Dx() < 2*h || r.Dy() < h || h < 4 {
+			continue
+		}
+		cut := trimEdges(page, r)
+		fit := fitRows(page, cut)
+		for i, s := range []struct {
+			r  image.Rectangle
+			bw bool
+		}{{cut, false}, {fit, false}, {fit, true}, {r, false}} {
+			if (i == 1 && fit == cut) || (i == 3 && cut == r) {
 				continue
 			}
-			cut := trimEdges(page, r)
-			fit := fitRows(page, cut)
-			for i, s := range []struct {
-				r  image.Rectangle
-				bw bool
-			}{{cut, false}, {fit, false}, {fit, true}, {r, false}} {
-				if (i == 1 && fit == cut) || (i == 3 && cut == r) {
-					continue
+			g := crop(page, s.r)
+			if s.bw {
+				g = binarize(g)
+			}
+			var add []Word
+			for _, w := range readLine(c, g, s.r.Min) {
+				if !overlapsAny(w.Box, seen) {
+					add = append(add, w)
 				}
-				g := crop(page, s.r)
-				if s.bw {
-					g = binarize(g)
-				}
-				var add []Word
-				for _, w := range readLine(c, g, s.r.Min) {
-					if !overlapsAny(w.Box, res.Words) && !overlapsAny(w.Box, extra) {
-						add = append(add, w)
-					}
-				}
-				if len(add) == 0 {
-					continue
-				}
-				all := append(append(append([]Word(nil), res.Words...), extra...), add...)
-				// Black and white also turns blurred digits into other
-				// digits' silhouettes (5 into 3, 8 into 9): only a sure
-				// reading of them is taken.
-				if conf, found := extract(all, page.Rect).Confidence[k]; found && (!s.bw || conf >= bwSure) {
-					extra = append(extra, add...)
-					break strips
-				}
+			}
+			// Black and white also turns blurred digits into other
+			// digits' silhouettes (5 into 3, 8 into 9): found is told,
+			// so that only a sure reading of them is taken.
+			if len(add) > 0 && found(append(append([]Word(nil), seen...), add...), s.bw) {
+				return add
 			}
 		}
 	}
-	if len(extra) == 0 {
-		return
-	}
-	o := extract(append(append([]Word(nil), res.Words...), extra...), page.Rect)
-	res.mergeOnly(o, keys)
+	return nil
 }
 
 // confirmSum re-reads the amount, the Comisión and the TOTAL from their

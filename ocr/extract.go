@@ -1199,8 +1199,12 @@ func unlabelledDateTime(labels, values []*item) (*item, float64) {
 // may still be filled another way (a CIP guessed from the one unclaimed
 // number) which a later pass can take back; recoverOrphans reads beside
 // the label only of a field no pass has read.
+// orphanTime keys, among the orphaned labels, a time label ("Hora:")
+// left without a value.
+const orphanTime = "time"
+
 func orphanLabels(labels []*item) map[string]image.Rectangle {
-	keyOf := map[role]string{rCIP: "cip", rOperation: "operation", rAmount: "amount", rTotal: "amount", rDate: "paid_at"}
+	keyOf := map[role]string{rCIP: "cip", rOperation: "operation", rAmount: "amount", rTotal: "amount", rDate: "paid_at", rTime: orphanTime}
 	out := map[string]image.Rectangle{}
 	prio, line := map[string]int{}, map[string]int{}
 	for _, l := range labels {

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/draw"
 	"testing"
+	"time"
 
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/image/font"
@@ -112,9 +113,54 @@ func TestRecoverOrphans(t *testing.T) {
 		if tc.guess != "" {
 			res.Fields.CIP, res.Confidence["cip"] = tc.guess, 0.35
 		}
-		recoverOrphans(c, g, res)
+		recoverOrphans(c, g, res, nil)
 		if res.Fields.CIP != "44938268" || res.Confidence["cip"] < 0.5 {
 			t.Fatalf("%s: CIP %q at %.2f, want 44938268", stacked, res.Fields.CIP, res.Confidence["cip"])
+		}
+	}
+}
+
+// TestRecoverOrphanTime: a payment date read without its time, beside a
+// time label ("Hora:") whose value no pass read, gets its time from a
+// single-line read beside the label, also when the date itself came from
+// a later pass than the label.
+func TestRecoverOrphanTime(t *testing.T) {
+	c := spaClient(t)
+	regular, err := assets.Face("DejaVuSans.ttf", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(image.Rect(0, 0, 900, 200))
+	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	d := &font.Drawer{Dst: g, Src: image.Black, Face: regular, Dot: fixed.P(30, 60)}
+	d.DrawString("Fecha:")
+	d.Dot = fixed.P(400, 60)
+	d.DrawString("21/11/2026")
+	d.Dot = fixed.P(30, 140)
+	d.DrawString("Hora:")
+	d.Dot = fixed.P(400, 140)
+	d.DrawString("18:42:07")
+	w := func(s string, x, y int) Word {
+		return Word{Text: s, Box: image.Rect(x, y-24, x+font.MeasureString(regular, s).Ceil(), y+2), Conf: 0.95}
+	}
+	fecha, date, hora := w("Fecha:", 30, 60), w("21/11/2026", 400, 60), w("Hora:", 30, 140)
+	want := time.Date(2026, 11, 21, 18, 42, 7, 0, Lima)
+	for _, tc := range []struct {
+		name        string
+		words, more []Word
+	}{
+		{"one pass", []Word{fecha, date, hora}, nil},
+		{"date from a later pass", []Word{fecha, hora}, []Word{date}},
+	} {
+		res := extract(append(append([]Word(nil), tc.words...), tc.more...), g.Rect)
+		if res.Fields.PaidAt.IsZero() || res.Fields.TimeShown != "" || res.orphans[orphanTime].Empty() {
+			t.Fatalf("%s: want a date without its time and the Hora label orphaned, got %+v, orphans %v", tc.name, res.Fields, res.orphans)
+		}
+		res.Words = tc.words
+		before := res.Confidence["paid_at"]
+		recoverOrphans(c, g, res, [][]Word{tc.more})
+		if !res.Fields.PaidAt.Equal(want) || res.Fields.TimeShown != "second" || res.Confidence["paid_at"] <= before {
+			t.Fatalf("%s: paid at %v (%s) at %.2f, want %v above %.2f", tc.name, res.Fields.PaidAt, res.Fields.TimeShown, res.Confidence["paid_at"], want, before)
 		}
 	}
 }
