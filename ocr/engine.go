@@ -263,6 +263,26 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 		others = append(others, pr.Words)
 		res.merge(pr)
 	}
+	// Rows of ink no pass read, each read as a single line (unreadLines).
+	if res.weak() {
+		seen := unionWords(words, others)
+		glyph := prep.GlyphPx * prep.Scale
+		var add []Word
+		for _, r := range unreadLines(prep.Image, glyph, seen, maxUnread) {
+			r = r.Inset(-int(glyph / 2)).Intersect(prep.Image.Rect)
+			for _, w := range readLine(c, crop(prep.Image, r), r.Min) {
+				// A row read unsurely is more likely a smudge or a
+				// fold than text (a word read at 0.3 beside a photo's
+				// values moved the page's pairing onto the wrong row).
+				if w.Conf >= unreadSure && !overlapsAny(w.Box, seen) && !overlapsAny(w.Box, add) {
+					add = append(add, w)
+				}
+			}
+		}
+		if len(add) > 0 {
+			others = append(others, add)
+		}
+	}
 	// A label one pass read beside a value only another read: the words
 	// of all passes read as one page, the earlier pass's word kept where
 	// two overlap.
@@ -703,6 +723,13 @@ const orphanSure = 0.5
 // two CIPs right, at 0.96 and 0.875, and three numbers wrong, at 0.56–0.86
 // (the 0.875 is left out with them).
 const bwSure = 0.9
+
+// maxUnread caps the rows of ink no pass read that are read as single
+// lines, widest first.
+const maxUnread = 12
+
+// unreadSure is the confidence a word read from such a row needs.
+const unreadSure = 0.5
 
 // recoverOrphans reads, as single lines, the strip beside and the strip
 // below each label whose field no pass read, adds the words found there
