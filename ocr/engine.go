@@ -749,7 +749,7 @@ func recoverOrphans(c *gosseract.Client, page *image.Gray, res *Result, more [][
 			continue // no label left alone, or a pass read the field
 		}
 		keys = append(keys, k)
-		extra = append(extra, readOrphan(c, page, l, append(res.Words, extra...), func(all []Word, bw bool) bool {
+		extra = append(extra, readOrphan(c, page, l, append(append([]Word(nil), res.Words...), extra...), func(all []Word, bw bool) bool {
 			conf, found := extract(all, page.Rect).Confidence[k]
 			return found && (!bw || conf >= bwSure)
 		})...)
