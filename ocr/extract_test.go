@@ -458,8 +458,7 @@ func TestEstimateSkew(t *testing.T) {
 // the ±16° most photos need, is turned straight; a straight page is not
 // turned by the wide search.
 func TestEstimateWideSkew(t *testing.T) {
-	g := image.NewGray(image.Rect(0, 0, 700, 900))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	g := whitePage(700, 900)
 	for row := 0; row < 24; row++ {
 		y := 40 + row*34
 		for x := 40; x+10 < 660-(row*37)%200; x += 16 {

@@ -12,8 +12,7 @@ import (
 // letters: no dots), a decimal point, and a row of solid dots with no
 // text beside it (a bold row of small letters blurred solid).
 func leaderPage() *image.Gray {
-	g := image.NewGray(image.Rect(0, 0, 900, 300))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	g := whitePage(900, 300)
 	box := func(x0, y0, x1, y1 int) {
 		draw.Draw(g, image.Rect(x0, y0, x1, y1), image.Black, image.Point{}, draw.Src)
 	}
@@ -99,8 +98,7 @@ func BenchmarkEraseLeaders(b *testing.B) {
 	// A page of the size Tesseract reads (about 1400 × 2400), twenty such
 	// blocks down it.
 	src := leaderPage()
-	page := image.NewGray(image.Rect(0, 0, 1400, 2400))
-	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
+	page := whitePage(1400, 2400)
 	for y := 0; y < 2400; y += 120 {
 		draw.Draw(page, image.Rect(0, y, 900, y+120), src, image.Pt(0, 0), draw.Src)
 	}

@@ -10,8 +10,6 @@ import (
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
-
-	"github.com/constancia/constancia/assets"
 )
 
 // opLine renders "Nro. de operación   53126498" in bold and returns the page
@@ -19,12 +17,8 @@ import (
 // the leading 5.
 func opLine(t *testing.T) (*image.Gray, image.Rectangle) {
 	t.Helper()
-	face, err := assets.Face("DejaVuSans-Bold.ttf", 34)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := image.NewGray(image.Rect(0, 0, 900, 80))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	face := mustFace(t, "DejaVuSans-Bold.ttf", 34)
+	g := whitePage(900, 80)
 	d := &font.Drawer{Dst: g, Src: image.Black, Face: face, Dot: fixed.P(20, 52)}
 	d.DrawString("Nro. de operación")
 	x := 880 - font.MeasureString(face, "53126498").Ceil()
@@ -74,14 +68,8 @@ func TestRecheckDigits(t *testing.T) {
 // single-line read of the strip beside it or below it.
 func TestRecoverOrphans(t *testing.T) {
 	c := spaClient(t)
-	regular, err := assets.Face("DejaVuSans.ttf", 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bold, err := assets.Face("DejaVuSans-Bold.ttf", 34)
-	if err != nil {
-		t.Fatal(err)
-	}
+	regular := mustFace(t, "DejaVuSans.ttf", 30)
+	bold := mustFace(t, "DejaVuSans-Bold.ttf", 34)
 	for _, tc := range []struct {
 		name  string
 		value fixed.Point26_6 // where the value is drawn
@@ -97,8 +85,7 @@ func TestRecoverOrphans(t *testing.T) {
 		{name: "guessed", value: fixed.P(520, 60), guess: "44938208"},
 	} {
 		stacked := tc.name
-		g := image.NewGray(image.Rect(0, 0, 900, 200))
-		draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+		g := whitePage(900, 200)
 		d := &font.Drawer{Dst: g, Src: image.Black, Face: regular, Dot: fixed.P(30, 60)}
 		d.DrawString("Código CIP:")
 		label := image.Rect(30, 36, 30+font.MeasureString(regular, "Código CIP:").Ceil(), 68)
@@ -126,12 +113,8 @@ func TestRecoverOrphans(t *testing.T) {
 // a later pass than the label.
 func TestRecoverOrphanTime(t *testing.T) {
 	c := spaClient(t)
-	regular, err := assets.Face("DejaVuSans.ttf", 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := image.NewGray(image.Rect(0, 0, 900, 200))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	regular := mustFace(t, "DejaVuSans.ttf", 30)
+	g := whitePage(900, 200)
 	d := &font.Drawer{Dst: g, Src: image.Black, Face: regular, Dot: fixed.P(30, 60)}
 	d.DrawString("Fecha:")
 	d.Dot = fixed.P(400, 60)
@@ -190,12 +173,8 @@ func TestRecheckConfirms(t *testing.T) {
 // confidence (the contradiction stands); one the page misread loses it.
 func TestConfirmSum(t *testing.T) {
 	c := spaClient(t)
-	face, err := assets.Face("DejaVuSansMono.ttf", 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := image.NewGray(image.Rect(0, 0, 600, 160))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	face := mustFace(t, "DejaVuSansMono.ttf", 30)
+	g := whitePage(600, 160)
 	var boxes []image.Rectangle
 	for i, v := range []string{"S/ 89.04", "S/ 2.00", "S/ 86.04"} {
 		y := 40 + 45*i
@@ -234,8 +213,7 @@ func TestConfirmSum(t *testing.T) {
 // (a thin line) and dark background past the value are left out — and a
 // strip with no text-like ink is left as it was.
 func TestTrimEdges(t *testing.T) {
-	page := image.NewGray(image.Rect(0, 0, 800, 60))
-	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
+	page := whitePage(800, 60)
 	fill := func(r image.Rectangle, v uint8) {
 		draw.Draw(page, r, image.NewUniform(color.Gray{v}), image.Point{}, draw.Src)
 	}
@@ -271,8 +249,7 @@ func TestTrimEdges(t *testing.T) {
 // it was when no line overlaps it or the ink is a block taller than two
 // lines.
 func TestFitRows(t *testing.T) {
-	page := image.NewGray(image.Rect(0, 0, 400, 300))
-	draw.Draw(page, page.Rect, image.White, image.Point{}, draw.Src)
+	page := whitePage(400, 300)
 	fill := func(r image.Rectangle) { draw.Draw(page, r, image.Black, image.Point{}, draw.Src) }
 	for x := 200; x < 320; x += 15 { // digits 24 px tall, at rows 20–44
 		fill(image.Rect(x, 20, x+10, 44))

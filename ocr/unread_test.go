@@ -7,20 +7,14 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
-
-	"github.com/constancia/constancia/assets"
 )
 
 // TestUnreadLines: of three rows of text, the one no word read is found,
 // in its two runs of ink, and neither a speck, a rule across the page nor ink at the page's edge
 // is taken for a line.
 func TestUnreadLines(t *testing.T) {
-	face, err := assets.Face("DejaVuSans.ttf", 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := image.NewGray(image.Rect(0, 0, 900, 400))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	face := mustFace(t, "DejaVuSans.ttf", 30)
+	g := whitePage(900, 400)
 	d := &font.Drawer{Dst: g, Src: image.Black, Face: face}
 	rows := []string{"Fecha de operación:", "Hora:  02:55:27", "Monto:  S/ 2,986.60"}
 	var boxes []image.Rectangle
@@ -45,12 +39,8 @@ func TestUnreadLines(t *testing.T) {
 
 // BenchmarkUnreadLines: a 1400 × 2400 page of 40 rows, half of them read.
 func BenchmarkUnreadLines(b *testing.B) {
-	face, err := assets.Face("DejaVuSans.ttf", 30)
-	if err != nil {
-		b.Fatal(err)
-	}
-	g := image.NewGray(image.Rect(0, 0, 1400, 2400))
-	draw.Draw(g, g.Rect, image.White, image.Point{}, draw.Src)
+	face := mustFace(b, "DejaVuSans.ttf", 30)
+	g := whitePage(1400, 2400)
 	d := &font.Drawer{Dst: g, Src: image.Black, Face: face}
 	var seen []Word
 	for i := 0; i < 40; i++ {
