@@ -565,6 +565,9 @@ func lineItems(l line, li int) []*item {
 	return out
 }
 
+// digitLetter is the letter a digit stands for inside a word.
+var digitLetter = [256]byte{'0': 'o', '1': 'i', '5': 's', '8': 'b'}
+
 type ltok struct {
 	s    string
 	a, b int
@@ -574,8 +577,12 @@ func (t ltok) span() (int, int) { return t.a, t.b }
 
 // tokens splits the folded line into alphabetic word pieces outside taken
 // spans. A trailing ':' is kept on the piece so unknown labels can be seen.
+// A digit or two that looks like a letter, between letters, is read as
+// that letter: a blurred "COMISION" reads "COMIS10N", which would
+// otherwise split into pieces no label matches.
 func tokens(low string, taken []bool) []ltok {
 	var out []ltok
+	letter := func(j int) bool { return !taken[j] && ((low[j] >= 'a' && low[j] <= 'z') || low[j] == '?') }
 	i := 0
 	for i < len(low) {
 		c := low[i]
@@ -584,10 +591,31 @@ func tokens(low string, taken []bool) []ltok {
 			continue
 		}
 		j := i
-		for j < len(low) && !taken[j] && ((low[j] >= 'a' && low[j] <= 'z') || low[j] == '?') {
-			j++
+		glued := false
+		for j < len(low) {
+			if letter(j) {
+				j++
+				continue
+			}
+			k := j
+			for k < len(low) && k-j < 2 && !taken[k] && digitLetter[low[k]] != 0 {
+				k++
+			}
+			if k == j || k >= len(low) || !letter(k) {
+				break
+			}
+			j, glued = k, true
 		}
 		s := low[i:j]
+		if glued {
+			b := []byte(s)
+			for n, ch := range b {
+				if l := digitLetter[ch]; l != 0 {
+					b[n] = l
+				}
+			}
+			s = string(b)
+		}
 		k := j
 		for k < len(low) && (low[k] == '.' || low[k] == ' ') && k-j < 2 {
 			k++

@@ -210,6 +210,11 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "COMISION:"}, {28, "S/ 2.50"}},
 			[]cell{{0, "TOTAL:"}, {28, "S/ 5.50"}},
 		), want{"73488329", "", "3.00", "PEN", ""}},
+		{"digits read for letters inside labels: COMIS10N, C0DIG0 C1P", layout(
+			[]cell{{0, "C0DIG0 C1P:"}, {28, "73488329"}},
+			[]cell{{0, "COMIS10N:"}, {28, "S/ 2.50"}},
+			[]cell{{0, "TOTAL:"}, {28, "S/ 5.50"}},
+		), want{"73488329", "", "3.00", "PEN", ""}},
 		{"labels lost: the one 8-digit number is the CIP", layout(
 			[]cell{{10, "S/ 2.08"}},
 			[]cell{{30, "86407257"}},
