@@ -289,6 +289,20 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	if res.weak() && len(others) > 0 {
 		res.merge(extract(unionWords(words, others), prep.Image.Rect))
 	}
+	// An amount with raised cents ("S/ 2,536⁴⁰") reads as a whole number
+	// at almost no confidence, or not at all: its two parts are read
+	// apart and joined. The whole number alone, read as "S/ 2,536" and
+	// taken for 2536.00, is contradicted by the cents: they replace it
+	// even when read less surely.
+	if res.Confidence["amount"] < amountWeak {
+		if ws, ok := raisedCents(c, prep.Image, unionWords(words, others)); ok {
+			r := extract(ws, prep.Image.Rect)
+			if r.Fields.HasAmount && res.Fields.HasAmount && res.Fields.AmountCents == r.Fields.AmountCents/100*100 {
+				res.clear("amount")
+			}
+			res.mergeOnly(r, []string{"amount"})
+		}
+	}
 	// A value its label announces that no pass found: Tesseract's layout
 	// drops a word whose letters all touch (bold digits of a condensed
 	// font), which single-line mode reads.

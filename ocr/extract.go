@@ -1281,14 +1281,17 @@ func inferCurrency(doc string) string {
 // duplicate checks use.
 var keyFields = []string{"cip", "amount", "paid_at", "operation"}
 
+// amountWeak: an amount read with less confidence is weak. Amount
+// confidence is its digits' alone (no currency sign dragging it down): a
+// misread digit shows only a little lower.
+const amountWeak = 0.82
+
 // weak reports whether a key field is missing or read with low confidence.
 func (r *Result) weak() bool {
 	for _, k := range keyFields {
 		limit := 0.7
 		if k == "amount" {
-			// Amount confidence is its digits' alone (no currency sign
-			// dragging it down): a misread digit shows only a little lower.
-			limit = 0.82
+			limit = amountWeak
 		}
 		if r.Confidence[k] < limit {
 			return true

@@ -207,6 +207,15 @@ func rotate(g *image.Gray, deg float64, bg uint8) *image.Gray {
 	return out
 }
 
+// whitePage is a blank white page of w × h.
+func whitePage(w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	return g
+}
+
 func crop(g *image.Gray, r image.Rectangle) *image.Gray {
 	r = r.Intersect(g.Rect)
 	out := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))

@@ -1,0 +1,206 @@
+package ocr
+
+import (
+	"image"
+	"image/draw"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/otiai10/gosseract/v2"
+)
+
+var (
+	reWholePart  = regexp.MustCompile(`(\d{1,3}(?:[,.']\d{3})+|\d{1,7})$`)
+	reRaisedPart = regexp.MustCompile(`^[.,]*(\d{2})$`)
+)
+
+// raisedLarge: a word taller than this many times the page's median word
+// is a candidate (raised cents go with a headline amount).
+const raisedLarge = 1.4
+
+// raisedCents reads an amount printed with raised cents. Fintech apps
+// print a large amount with its cents raised and smaller, "S/ 2,536⁴⁰";
+// Tesseract reads such a word as a whole number at almost no confidence,
+// or not at all. Right of one of the page's largest words holding a
+// digit, it looks for a run of glyphs whose ink ends above the word's
+// middle after a glyph that stands on its baseline (splitRaised), reads
+// the two parts each on its own, and returns the words with the amount as
+// one word ("2,536.40") read as surely as the less sure part; ok is false
+// when no word has such cents.
+func raisedCents(c *gosseract.Client, page *image.Gray, words []Word) ([]Word, bool) {
+	var hs []int
+	for _, w := range words {
+		if alnumCount(w.Text) >= 2 {
+			hs = append(hs, w.Box.Dy())
+		}
+	}
+	if len(hs) < 3 {
+		return words, false
+	}
+	sort.Ints(hs)
+	med := float64(hs[len(hs)/2])
+	var cands []int
+	for i, w := range words {
+		if float64(w.Box.Dy()) >= raisedLarge*med && strings.ContainsAny(w.Text, "0123456789") {
+			cands = append(cands, i)
+		}
+	}
+	sort.Slice(cands, func(a, b int) bool { return words[cands[a]].Box.Dy() > words[cands[b]].Box.Dy() })
+	for _, i := range cands[:min(len(cands), 3)] {
+		w := words[i]
+		whole, sup, ok := splitRaised(page, w.Box)
+		if !ok {
+			continue
+		}
+		wr := padRect(page, whole, whole.Dy()/4)
+		mw := readLine(c, crop(page, wr), wr.Min)
+		sw := readRaised(c, page, whole, sup)
+		if len(mw) == 0 || len(sw) != 1 {
+			continue
+		}
+		// The whole part may come in pieces ("2," "536"): joined, it ends
+		// in the number.
+		var text strings.Builder
+		amount := Word{Conf: 1, Box: sup, Block: w.Block, Line: w.Line}
+		for _, o := range mw {
+			text.WriteString(o.Text)
+			amount.Box, amount.Conf = amount.Box.Union(o.Box), min(amount.Conf, o.Conf)
+		}
+		m := reWholePart.FindString(repairNumeric(text.String()))
+		cents := reRaisedPart.FindStringSubmatch(repairNumeric(sw[0].Text))
+		if m == "" || cents == nil {
+			continue
+		}
+		amount.Text, amount.Conf = m+"."+cents[1], min(amount.Conf, sw[0].Conf)
+		span := []Word{{Box: w.Box.Union(sup)}}
+		out := make([]Word, 0, len(words))
+		for j, o := range words {
+			if j != i && !overlapsAny(o.Box, span) {
+				out = append(out, o)
+			}
+		}
+		return append(out, amount), true
+	}
+	return words, false
+}
+
+// readRaised reads the raised digits in box sup, right of the word's
+// part whole: the box, with a little of the paper round it but no column
+// of the whole part, is set on a white page with wide margins (single-line
+// mode reads a small crop badly, and beside other ink not at all), and
+// enlarged when shorter than Tesseract reads well.
+func readRaised(c *gosseract.Client, page *image.Gray, whole, sup image.Rectangle) []Word {
+	p := max(2, sup.Dy()/8)
+	r := image.Rect(max(whole.Max.X+1, sup.Min.X-p), sup.Min.Y-p, sup.Max.X+p, sup.Max.Y+p).Intersect(page.Rect)
+	f := 1
+	if sup.Dy() < raisedReadPx {
+		f = (raisedReadPx + sup.Dy() - 1) / sup.Dy()
+	}
+	m := sup.Dy() * f // margin
+	g := whitePage(r.Dx()*f+2*m, r.Dy()*f+2*m)
+	part := crop(page, r)
+	if f > 1 {
+		part = resize(part, r.Dx()*f, r.Dy()*f)
+	}
+	draw.Draw(g, part.Rect.Add(image.Pt(m, m)), part, part.Rect.Min, draw.Src)
+	words := readLine(c, g, image.Point{})
+	for i := range words {
+		b := words[i].Box.Sub(image.Pt(m, m))
+		words[i].Box = image.Rect(b.Min.X/f, b.Min.Y/f, b.Max.X/f, b.Max.Y/f).Add(r.Min).Intersect(r)
+	}
+	return words
+}
+
+// raisedReadPx: raised digits shorter than this are enlarged to it
+// before reading.
+const raisedReadPx = 40
+
+// padRect is r grown by p on every side, within page.
+func padRect(page *image.Gray, r image.Rectangle, p int) image.Rectangle {
+	return r.Inset(-p).Intersect(page.Rect)
+}
+
+// splitRaised looks in and right of box b of page for raised glyphs after
+// the word's last glyph on its baseline: it returns the word's part up to
+// that glyph and the raised part's box.
+func splitRaised(page *image.Gray, b image.Rectangle) (whole, raised image.Rectangle, ok bool) {
+	h := b.Dy()
+	r := image.Rect(b.Min.X, b.Min.Y-h/4, b.Max.X+h*3/2, b.Max.Y+h/4).Intersect(page.Rect)
+	if h < 12 || r.Empty() {
+		return
+	}
+	type seg struct{ x0, x1, top, bot int }
+	var segs []seg
+	// Glyphs apart: runs of columns holding ink (two pixels or more, so
+	// a speck of paper grain does not bridge a gap), parted by a few
+	// blank columns (a blurred photo's glyphs nearly touch).
+	gap := max(2, h/40)
+	inSeg, blank := false, 0
+	for x := r.Min.X; x <= r.Max.X; x++ {
+		top, bot, n := -1, -1, 0
+		if x < r.Max.X {
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				if page.Pix[y*page.Stride+x] < 128 {
+					if top < 0 {
+						top = y
+					}
+					bot = y
+					n++
+				}
+			}
+		}
+		switch {
+		case n >= 2 && inSeg:
+			s := &segs[len(segs)-1]
+			s.x1, s.top, s.bot = x, min(s.top, top), max(s.bot, bot)
+			blank = 0
+		case n >= 2:
+			segs = append(segs, seg{x, x, top, bot})
+			inSeg, blank = true, 0
+		case inSeg:
+			if blank++; blank >= gap {
+				inSeg = false
+			}
+		}
+	}
+	// The last glyph standing on the baseline (at least 0.6 of the word's
+	// height), and the cap line of the glyphs that tall.
+	j, cap := -1, -1
+	for i, s := range segs {
+		if s.bot-s.top+1 >= h*6/10 {
+			j = i
+			if cap < 0 || s.top < cap {
+				cap = s.top
+			}
+		}
+	}
+	if j < 0 || j == len(segs)-1 {
+		return
+	}
+	base := segs[j].bot
+	// The raised run: every glyph after it ends above the middle, and its
+	// digits start near the cap line (a dot before them sits on their
+	// baseline: a mark under half their height, left out of their box).
+	tall := 0
+	for _, s := range segs[j+1:] {
+		if 2*s.bot >= cap+base {
+			return
+		}
+		tall = max(tall, s.bot-s.top+1)
+	}
+	var sup image.Rectangle
+	for _, s := range segs[j+1:] {
+		if 2*(s.bot-s.top+1) <= tall {
+			continue
+		}
+		if 4*(s.top-cap) > base-cap {
+			return
+		}
+		sup = sup.Union(image.Rect(s.x0, s.top, s.x1+1, s.bot+1))
+	}
+	if sup.Dy() < (base-cap)/4 || sup.Dx() < sup.Dy() {
+		return // a quote mark or a speck, not two digits
+	}
+	return image.Rect(b.Min.X, cap, segs[j].x1+1, base+1), sup, true
+}
