@@ -921,7 +921,7 @@ func align(labels, values []*item, rowH float64) {
 func extract(words []Word, bounds image.Rectangle) *Result {
 	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}, basis: map[string]float64{}}
 	lines := buildLines(splitMeridian(words))
-	var labels, values []*item
+	var labels, values, texts []*item
 	var hs []int
 	for _, w := range words {
 		hs = append(hs, w.Box.Dy())
@@ -934,6 +934,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		for _, it := range lineItems(l, i) {
 			switch {
 			case it.label && it.kind == kText:
+				texts = append(texts, it)
 			case it.label:
 				labels = append(labels, it)
 			default:
@@ -951,6 +952,20 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	byPos(labels)
 	byPos(values)
+	// A number set under a text label on the next row, left-aligned with
+	// it (a stacked layout: "AGENTE" over "418534"), is that label's: a
+	// code label further up whose own value went unread must not take it.
+	// Only a number: a heading ("AGENTE BCP") over an unlabelled payment
+	// date leaves the date free.
+	for _, t := range texts {
+		for _, v := range values {
+			dy := (v.cy() - t.cy()) / rowH
+			if v.kind == kNum && v.pair == nil && dy > 0.6 && dy < 1.6 && math.Abs(float64(v.box.Min.X-t.box.Min.X)) < rowH {
+				t.pair, v.pair = v, t
+				break
+			}
+		}
+	}
 	// Align each kind apart: a date printed beside a number on the next row
 	// must not block the number's pairing with its own label.
 	for _, class := range [][]kind{{kNum, kAny}, {kMoney}, {kDate, kTime}} {
@@ -962,7 +977,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 			}
 		}
 		for _, v := range values {
-			if in(v.kind) {
+			if in(v.kind) && v.pair == nil {
 				vs = append(vs, v)
 			}
 		}

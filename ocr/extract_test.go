@@ -215,6 +215,15 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "COMIS10N:"}, {28, "S/ 2.50"}},
 			[]cell{{0, "TOTAL:"}, {28, "S/ 5.50"}},
 		), want{"73488329", "", "3.00", "PEN", ""}},
+		{"stacked labels: the operation's value unread, the agent code under AGENTE is not taken", layout(
+			[]cell{{0, "CÓDIGO DE PAGO"}},
+			[]cell{{0, "40018130"}},
+			[]cell{{0, "IMPORTE PAGADO"}},
+			[]cell{{0, "S/ 3,116.60"}},
+			[]cell{{0, "N° DE OPERACIÓN"}},
+			[]cell{{0, "AGENTE"}},
+			[]cell{{0, "418534"}},
+		), want{"40018130", "", "3116.60", "PEN", ""}},
 		{"labels lost: the one 8-digit number is the CIP", layout(
 			[]cell{{10, "S/ 2.08"}},
 			[]cell{{30, "86407257"}},
