@@ -497,7 +497,10 @@ func recheckDigits(c *gosseract.Client, page *image.Gray, res *Result, k string)
 		}
 	}
 	if res.Confidence[k] < 0.5 {
-		confirmDigits(res, k, readTight())
+		// The line may read the digits where the value alone does not
+		// ("CIP:41039453" at 0.47 with its label glued on, ":41030459"
+		// alone): either reading confirms them.
+		confirmDigits(res, k, append(readTight(), words...))
 	}
 }
 
@@ -711,17 +714,16 @@ func (r *Result) basisOf(k string) float64 {
 	return 1
 }
 
-// confirmDigits takes the reading of just the value's box (with a little
-// paper round it): when the page read the right digits but doubted them
-// because of what was glued to them (dotted leaders Tesseract took into
-// the word), the digits alone, read surely, lend their confidence —
-// weighed by how the value was found, so a CIP taken without its label
-// stays a guess.
+// confirmDigits takes the surest of words, readings of the value's own
+// box or line, that holds the field's digits: when the page read the right
+// digits but doubted them because of what was glued to them (dotted
+// leaders Tesseract took into the word), the digits read again lend their
+// confidence — weighed by how the value was found, so a CIP taken without
+// its label stays a guess.
 func confirmDigits(res *Result, k string, words []Word) {
 	for _, w := range words {
-		if hasDigitRun(w.Text, res.fieldText(k)) && w.Conf > res.Confidence[k] {
+		if hasDigitRun(w.Text, res.fieldText(k)) {
 			res.Confidence[k] = max(res.Confidence[k], w.Conf*res.basisOf(k))
-			return
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"math"
 	"testing"
 	"time"
 
@@ -164,6 +165,30 @@ func TestRecheckConfirms(t *testing.T) {
 		recheckDigits(c, page, res, "operation")
 		if got := res.Confidence["operation"]; res.Fields.Operation != "53126498" || got < tc.min || got > tc.max {
 			t.Fatalf("basis %.1f: %q at %.2f, want in [%.1f, %.1f]", tc.basis, res.Fields.Operation, got, tc.min, tc.max)
+		}
+	}
+}
+
+// TestConfirmDigits: the surest reading that holds the field's digits
+// lends its confidence, weighed by how the field was found; readings of
+// other digits lend none.
+func TestConfirmDigits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		words []Word
+		basis float64
+		want  float64
+	}{
+		{"the line reads them with the label glued on, the value alone misreads",
+			[]Word{{Text: ":41030459", Conf: 0.30}, {Text: "CIP:41039453", Conf: 0.47}}, 1, 0.47},
+		{"the surest of two readings", []Word{{Text: "CIP:41039453", Conf: 0.47}, {Text: "41039453", Conf: 0.92}}, 1, 0.92},
+		{"a guess stays a guess", []Word{{Text: "41039453", Conf: 0.9}}, 0.4, 0.36},
+		{"other digits", []Word{{Text: "410394530", Conf: 0.95}, {Text: "4103945", Conf: 0.95}}, 1, 0},
+	} {
+		res := &Result{Fields: Fields{CIP: "41039453"}, Confidence: map[string]float64{"cip": 0}, basis: map[string]float64{"cip": tc.basis}}
+		confirmDigits(res, "cip", tc.words)
+		if got := res.Confidence["cip"]; math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: confidence %.3f, want %.3f", tc.name, got, tc.want)
 		}
 	}
 }
