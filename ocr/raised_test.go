@@ -15,10 +15,10 @@ import (
 
 // raisedPage draws a payment confirmation whose amount is "S/ 2,536" in
 // large bold type followed by cents: raised and small when raised is set
-// (".40" top-aligned with the digits, as fintech apps print them), else
-// on the baseline ("S/ 2,536.40"). It returns the page and the box of
-// the amount's number.
-func raisedPage(t *testing.T, raised bool) (*image.Gray, image.Rectangle) {
+// (cents such as ".40" top-aligned with the digits, as fintech apps print
+// them), else on the baseline ("S/ 2,536.40"). It returns the page and
+// the box of the amount's number.
+func raisedPage(t *testing.T, raised bool, cents string) (*image.Gray, image.Rectangle) {
 	t.Helper()
 	g := whitePage(720, 640)
 	big, small := mustFace(t, "DejaVuSans-Bold.ttf", 56), mustFace(t, "DejaVuSans-Bold.ttf", 24)
@@ -34,9 +34,9 @@ func raisedPage(t *testing.T, raised bool) (*image.Gray, image.Rectangle) {
 	num := image.Rect(x, 150-41, end, 150+8)
 	if raised {
 		// Top-aligned: the cap heights (0.73 of the size) share a line.
-		at(small, ".40", end+2, 150-41+18)
+		at(small, cents, end+2, 150-41+18)
 	} else {
-		num.Max.X = at(big, ".40", end, 150)
+		num.Max.X = at(big, cents, end, 150)
 	}
 	for i, row := range [][2]string{{"CIP", "50382757"}, {"Fecha", "28 ago. 2026, 17:06"}, {"Operación N°", "8305833"}, {"Servicio", "PagoEfectivo"}} {
 		y := 260 + 80*i
@@ -49,14 +49,16 @@ func raisedPage(t *testing.T, raised bool) (*image.Gray, image.Rectangle) {
 // TestSplitRaised: the raised cents after a large number are found apart
 // from it; cents printed on the baseline are not raised.
 func TestSplitRaised(t *testing.T) {
-	g, num := raisedPage(t, true)
-	whole, sup, ok := splitRaised(g, num)
-	if !ok || whole.Max.X > num.Max.X+2 || sup.Min.X <= num.Max.X || sup.Max.Y > num.Min.Y+num.Dy()/2 {
-		t.Fatalf("raised: ok %v, whole %v, raised %v (number %v)", ok, whole, sup, num)
+	for _, cents := range []string{".40", ",40", "40"} {
+		g, num := raisedPage(t, true, cents)
+		whole, sup, ok := splitRaised(g, num)
+		if !ok || whole.Max.X > num.Max.X+2 || sup.Min.X <= num.Max.X || sup.Max.Y > num.Min.Y+num.Dy()/2 {
+			t.Errorf("raised %q: ok %v, whole %v, raised %v (number %v)", cents, ok, whole, sup, num)
+		}
 	}
-	g, num = raisedPage(t, false)
+	g, num := raisedPage(t, false, ".40")
 	if _, sup, ok := splitRaised(g, num); ok {
-		t.Fatalf("cents on the baseline taken as raised: %v", sup)
+		t.Errorf("cents on the baseline taken as raised: %v", sup)
 	}
 }
 
@@ -72,7 +74,7 @@ func TestReadRaisedCents(t *testing.T) {
 	}
 	defer e.Close()
 	for _, raised := range []bool{true, false} {
-		g, _ := raisedPage(t, raised)
+		g, _ := raisedPage(t, raised, ".40")
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, g); err != nil {
 			t.Fatal(err)
