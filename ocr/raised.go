@@ -6,14 +6,27 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/otiai10/gosseract/v2"
 )
 
 var (
-	reWholePart  = regexp.MustCompile(`(\d{1,3}(?:[,.']\d{3})+|\d{1,7})$`)
+	reWholePart  = regexp.MustCompile(`^(\d{1,3}(?:[,.']\d{3})+|\d{1,7})`)
+	reWholeOnly  = regexp.MustCompile(`(?i)^(?:s/\.?|us\$|\$|pen|usd)?\s*(\d{1,3}(?:[,.']\d{3})+|\d{1,7})$`)
 	reRaisedPart = regexp.MustCompile(`^[.,]*(\d{2})$`)
+	reSign       = regexp.MustCompile(`^(?:s/\.?|us\$|\$|pen|usd)$`)
 )
+
+// digitsOf is s without its separators.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
 
 // raisedLarge: a word taller than this many times the page's median word
 // is a candidate (raised cents go with a headline amount).
@@ -53,36 +66,93 @@ func raisedCents(c *gosseract.Client, page *image.Gray, words []Word) ([]Word, b
 		if !ok {
 			continue
 		}
+		whole.Min.X = numberStart(page, whole)
 		wr := padRect(page, whole, whole.Dy()/4)
 		mw := readLine(c, crop(page, wr), wr.Min)
 		sw := readRaised(c, page, whole, sup)
 		if len(mw) == 0 || len(sw) != 1 {
 			continue
 		}
-		// The whole part may come in pieces ("2," "536"): joined, it ends
-		// in the number.
-		var text strings.Builder
-		amount := Word{Conf: 1, Box: sup, Block: w.Block, Line: w.Line}
-		for _, o := range mw {
-			text.WriteString(o.Text)
-			amount.Box, amount.Conf = amount.Box.Union(o.Box), min(amount.Conf, o.Conf)
-		}
-		m := reWholePart.FindString(repairRaised(text.String()))
 		cents := reRaisedPart.FindStringSubmatch(repairRaised(sw[0].Text))
-		if m == "" || cents == nil {
+		if cents == nil {
 			continue
 		}
-		amount.Text, amount.Conf = m+"."+cents[1], min(amount.Conf, sw[0].Conf)
-		span := []Word{{Box: w.Box.Union(sup)}}
+		// The whole part, read with its line: it may come in pieces
+		// ("2," "536"); joined, it is the number and nothing else
+		// ("1,/80", a 7 misread, is no amount).
+		var text strings.Builder
+		line := Word{Conf: 1}
+		for _, o := range mw {
+			text.WriteString(o.Text)
+			line.Box, line.Conf = line.Box.Union(o.Box), min(line.Conf, o.Conf)
+		}
+		if m := reWholeOnly.FindStringSubmatch(repairRaised(text.String())); m != nil {
+			line.Text = m[1]
+		}
+		// And as the page read the word, raised part and all: a number
+		// followed by at most a few marks ("1,780”").
+		read := w
+		read.Text = reWholePart.FindString(repairRaised(w.Text))
+		if rest := repairRaised(w.Text)[len(read.Text):]; len(rest) > 3 || strings.ContainsFunc(rest, func(r rune) bool {
+			return r == '/' || unicode.IsLetter(r) || unicode.IsDigit(r)
+		}) {
+			read.Text = ""
+		}
+		amount := Word{Box: w.Box.Union(whole).Union(sup), Block: w.Block, Line: w.Line}
+		switch {
+		case line.Text != "" && read.Text != "" && digitsOf(line.Text) != digitsOf(read.Text):
+			// One of the two readings is wrong ("5B45" alone for a 545
+			// the page read right): the line's, at half its confidence.
+			amount.Text, amount.Conf = line.Text, line.Conf/2
+		case line.Text != "":
+			amount.Text, amount.Conf = line.Text, line.Conf
+		case read.Text != "":
+			amount.Text, amount.Conf = read.Text, read.Conf
+		default:
+			continue
+		}
+		amount.Text, amount.Conf = amount.Text+"."+cents[1], min(amount.Conf, sw[0].Conf)
+		span := []Word{{Box: amount.Box}}
 		out := make([]Word, 0, len(words))
 		for j, o := range words {
-			if j != i && !overlapsAny(o.Box, span) {
-				out = append(out, o)
+			if j == i || overlapsAny(o.Box, span) {
+				continue
 			}
+			// A mark left of the number on its line that is no currency
+			// sign is a sign misread ("5/1" for "S/"): kept, it would be
+			// read as the number's first digit ("5/1 711.60" is 1711.60).
+			if o.Box.Max.X <= whole.Min.X && o.Box.Max.X > whole.Min.X-3*whole.Dy()/2 &&
+				2*(min(o.Box.Max.Y, whole.Max.Y)-max(o.Box.Min.Y, whole.Min.Y)) > whole.Dy() &&
+				!reSign.MatchString(fold(o.Text)) && alnumCount(o.Text) <= 3 && !strings.ContainsAny(fold(o.Text), "aeiou") {
+				continue
+			}
+			out = append(out, o)
 		}
 		return append(out, amount), true
 	}
 	return words, false
+}
+
+// numberStart is where the number ending in box whole begins: the page's
+// layout may have cut a large amount into words ("S/ 2," and "574⁷⁰"),
+// so the ink left of the box, between its cap and base lines, is taken
+// in up to a gap as wide as a word space (0.3 of the digits' height; a
+// digit's or a separator's side bearings leave less).
+func numberStart(page *image.Gray, whole image.Rectangle) int {
+	space := max(2, whole.Dy()*3/10)
+	start, blank := whole.Min.X, 0
+	for x := whole.Min.X - 1; x >= page.Rect.Min.X && blank < space; x-- {
+		inked := false
+		for y := whole.Min.Y; y < whole.Max.Y && !inked; y++ {
+			inked = page.Pix[y*page.Stride+x] < 128
+		}
+		if inked {
+			start, blank = x, 0
+		} else {
+			blank++
+		}
+	}
+	return start
 }
 
 // repairRaised repairs a part of an amount whose raised cents were found:
@@ -188,11 +258,12 @@ func splitRaised(page *image.Gray, b image.Rectangle) (whole, raised image.Recta
 		return
 	}
 	base := segs[j].bot
-	// The raised run: every glyph after it is a digit that ends above the
-	// middle and starts near the cap line, or a mark under half their
-	// height (the point or comma before them, on their baseline) that
-	// ends in the upper three quarters. The digits' box leaves the mark
-	// out.
+	// The raised run: every glyph after it is a digit that ends in the
+	// upper 0.6 (cents set at 0.45 of the size end at half the height,
+	// past it once a JPEG blurs them) and starts near the cap line, or a
+	// mark under half their height (the point or comma before them, on
+	// their baseline) that ends in the upper three quarters. The digits'
+	// box leaves the mark out.
 	tall := 0
 	for _, s := range segs[j+1:] {
 		tall = max(tall, s.bot-s.top+1)
@@ -205,7 +276,7 @@ func splitRaised(page *image.Gray, b image.Rectangle) (whole, raised image.Recta
 			}
 			continue
 		}
-		if 2*s.bot >= cap+base || 4*(s.top-cap) > base-cap {
+		if 5*(s.bot-cap) >= 3*(base-cap) || 4*(s.top-cap) > base-cap {
 			return
 		}
 		sup = sup.Union(image.Rect(s.x0, s.top, s.x1+1, s.bot+1))

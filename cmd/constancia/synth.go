@@ -83,7 +83,7 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 	n := fs.Int("n", 20, "number of vouchers")
 	seed := fs.Uint64("seed", 1, "generator seed")
 	var o genOptions
-	fs.StringVar(&o.Template, "template", "", "draw only this template: thermal, app, stacked, header or table (default: a random mix of the first three)")
+	fs.StringVar(&o.Template, "template", "", "draw only this template: thermal, app, stacked, header, table or wallet (default: a random mix of the first three)")
 	fs.StringVar(&o.Edit, "edit", "", "edit every voucher as an image editor would: amount (its TOTAL left as printed), date (its print stamp and weekday left) or cip (pasted 5–9 % larger or smaller; app template)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,9 +92,9 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 		return usageError{"synth: --out DIR is required and -n must be 1..100000"}
 	}
 	switch o.Template {
-	case "", "thermal", "app", "stacked", "header", "table":
+	case "", "thermal", "app", "stacked", "header", "table", "wallet":
 	default:
-		return usageError{"synth: --template must be thermal, app, stacked, header or table"}
+		return usageError{"synth: --template must be thermal, app, stacked, header, table or wallet"}
 	}
 	switch {
 	case o.Edit != "" && o.Edit != "amount" && o.Edit != "date" && o.Edit != "cip":

@@ -107,10 +107,11 @@ func Random(seed uint64, i int) Voucher {
 	}
 	v.Amount = fmt.Sprintf("%d.%02d", v.cents/100, v.cents%100)
 	v.paid = time.Date(2026, time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), 0, lima)
-	// "header" (the amount in white on a coloured header) is drawn when asked
-	// for, so that the generated sets measured in docs/measurements.md
-	// stay the same vouchers; its photos are read by the engine's panel
-	// pass (TestReadHeaderPhoto).
+	// "header" (the amount in white on a coloured header; its photos are
+	// read by the engine's panel pass, TestReadHeaderPhoto), "table" and
+	// "wallet" (raised cents) are drawn when asked for, so that the
+	// generated sets measured in docs/measurements.md stay the same
+	// vouchers.
 	v.Template = []string{"thermal", "app", "stacked"}[r.IntN(3)]
 	return v
 }
@@ -194,6 +195,8 @@ func Render(v *Voucher, opt Options) ([]byte, error) {
 		img = renderHeader(v, r)
 	case "table":
 		img = renderTable(v, r)
+	case "wallet":
+		img = renderWallet(v, r)
 	default:
 		img = renderApp(v, r)
 	}
@@ -289,12 +292,18 @@ func (c *canvas) text(f font.Face, s string, x int, align int) {
 	d.DrawString(s)
 }
 
+// blank is a white page of w × h to draw a template on.
+func blank(w, h int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	return img
+}
+
 func pick(r *rand.Rand, s ...string) string { return s[r.IntN(len(s))] }
 
 func renderThermal(v *Voucher, r *rand.Rand) *image.Gray {
 	w := 576
-	img := image.NewGray(image.Rect(0, 0, w, 1100))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	img := blank(w, 1100)
 	f, fb := face(loaded.mono, 22), face(loaded.monoBold, 24)
 	c := &canvas{img: img, y: 50}
 	lh := 30
@@ -344,8 +353,7 @@ func renderThermal(v *Voucher, r *rand.Rand) *image.Gray {
 
 func renderApp(v *Voucher, r *rand.Rand) *image.Gray {
 	w := 720
-	img := image.NewGray(image.Rect(0, 0, w, 1300))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	img := blank(w, 1300)
 	draw.Draw(img, image.Rect(0, 0, w, 90), image.NewUniform(color.Gray{Y: 40}), image.Point{}, draw.Src)
 	f, fb, big := face(loaded.sans, 26), face(loaded.sansBold, 26), face(loaded.sansBold, 56)
 	c := &canvas{img: img, y: 200}
@@ -382,8 +390,7 @@ func renderApp(v *Voucher, r *rand.Rand) *image.Gray {
 // lack: an order number as long as the CIP, an issue date, a total.
 func renderStacked(v *Voucher, r *rand.Rand) *image.Gray {
 	w := 680
-	img := image.NewGray(image.Rect(0, 0, w, 1500))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	img := blank(w, 1500)
 	fb, small := face(loaded.sansBold, 27), face(loaded.sans, 20)
 	c := &canvas{img: img, y: 70}
 	c.text(fb, pick(r, "Constancia de pago", "Comprobante de operación"), 40, 0)
@@ -432,8 +439,7 @@ func touch(g *image.Gray, n int) *image.Gray {
 // carries the title and the amount in white, above rows of label and value.
 func renderHeader(v *Voucher, r *rand.Rand) *image.Gray {
 	w := 720
-	img := image.NewGray(image.Rect(0, 0, w, 1250))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	img := blank(w, 1250)
 	band := uint8(30 + r.IntN(120)) // dark blue to mid-tone green or red, as grey
 	draw.Draw(img, image.Rect(0, 0, w, 380), image.NewUniform(color.Gray{Y: band}), image.Point{}, draw.Src)
 	f, fb, big := face(loaded.sans, 26), face(loaded.sansBold, 26), face(loaded.sansBold, 60)
@@ -459,14 +465,60 @@ func renderHeader(v *Voucher, r *rand.Rand) *image.Gray {
 	return crop(img, c.y)
 }
 
+// renderWallet draws a wallet app's confirmation whose amount is set large
+// with its cents raised and small ("S/ 2,536⁴⁰"), top-aligned with the
+// digits, after a point, a comma or nothing; rows of label and value
+// below.
+func renderWallet(v *Voucher, r *rand.Rand) *image.Gray {
+	w := 720
+	img := blank(w, 1100)
+	f, fb := face(loaded.sans, 24), face(loaded.sansBold, 24)
+	size := 52 + float64(r.IntN(20))
+	big, small := face(loaded.sansBold, size), face(loaded.sansBold, size*0.45)
+	c := &canvas{img: img, y: 90}
+	c.text(fb, pick(r, "¡Pagaste!", "Pago exitoso", "Listo, pagaste"), w/2, 2)
+	c.y += 110
+	c.text(f, pick(r, "Monto pagado", "Total pagado"), w/2, 2)
+	c.y += int(size) + 40
+	// The whole part with its sign, then the cents at the digits' cap line
+	// (cap heights are 0.73 of the size in DejaVu Sans).
+	whole := fmt.Sprintf("%d", v.cents/100)
+	if v.cents >= 100000 {
+		whole = fmt.Sprintf("%d,%03d", v.cents/100000, (v.cents/100)%1000)
+	}
+	sign := "S/ "
+	if v.Currency == "USD" {
+		sign = "US$ "
+	}
+	raised := pick(r, ".", ",", "") + fmt.Sprintf("%02d", v.cents%100)
+	d := &font.Drawer{Dst: img, Src: image.Black, Face: big}
+	width := d.MeasureString(sign+whole).Round() + 4 + font.MeasureString(small, raised).Round()
+	d.Dot = fixed.P((w-width)/2, c.y)
+	d.DrawString(sign + whole)
+	d.Face, d.Dot = small, fixed.P(d.Dot.X.Round()+4, c.y-int(0.73*size)+int(0.73*size*0.45))
+	d.DrawString(raised)
+	c.y += 110
+	row := func(label, value string) {
+		c.text(f, label, 50, 0)
+		c.text(fb, value, w-50, 1)
+		c.y += 72
+	}
+	row(pick(r, "Código CIP", "CIP"), v.CIP)
+	row(pick(r, "Fecha", "Fecha y hora"), dateText(v, r, false))
+	row(pick(r, "Nro. de operación", "Operación N°"), v.Operation)
+	row("Servicio", "PagoEfectivo")
+	row("Desde", fmt.Sprintf("Cuenta **** %04d", r.IntN(9999)))
+	c.y += 20
+	return crop(img, c.y)
+}
+
 // renderTable draws a bank's operation record whose date, time and
 // operation number are a table: grey column headings over one row of
 // values, the time printed before the date on some. Below, rows of label
 // and value with a debit account and a total charged.
 func renderTable(v *Voucher, r *rand.Rand) *image.Gray {
 	w := 760
-	img := image.NewGray(image.Rect(0, 0, w, 1100))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	img := blank(w, 1100)
 	f, fb, small := face(loaded.sans, 24), face(loaded.sansBold, 24), face(loaded.sans, 20)
 	c := &canvas{img: img, y: 70}
 	c.text(face(loaded.sansBold, 30), pick(r, "BANCO DEL SUR", "CAJA ANDINA"), 40, 0)
