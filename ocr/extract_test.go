@@ -480,7 +480,7 @@ func TestEstimateWideSkew(t *testing.T) {
 		}
 	}
 	for _, deg := range []float64{0, 3, 20, -27, 33, -38, 44} {
-		m, _ := textMarks(rotate(g, deg, 255))
+		m, _ := textMarks(rotate(g, deg, 255), false)
 		if got := estimateSkew(m.pts); math.Abs(got+deg) > 0.5 {
 			t.Errorf("rotated %v°: skew %.2f, want %v", deg, got, -deg)
 		}
@@ -674,7 +674,7 @@ func TestSkewFromRunTogetherWords(t *testing.T) {
 		}
 	}
 	for _, deg := range []float64{4, -6} {
-		m, _ := textMarks(rotate(g, deg, 255))
+		m, _ := textMarks(rotate(g, deg, 255), false)
 		if !m.runTogether {
 			t.Fatalf("rotated %v°: not marked as run together", deg)
 		}
@@ -710,7 +710,7 @@ func TestSkewFromFewGlyphs(t *testing.T) {
 		box(x, 975, x+12, 991)
 	}
 	for _, deg := range []float64{5, -5} {
-		m, _ := textMarks(rotate(g, deg, 255))
+		m, _ := textMarks(rotate(g, deg, 255), false)
 		if len(m.pts) < minSkewMarks {
 			t.Fatalf("rotated %v°: %d marks, fewer than the %d a skew is measured from", deg, len(m.pts), minSkewMarks)
 		}
@@ -749,11 +749,11 @@ func TestGlyphSizeUnderHeadline(t *testing.T) {
 		}
 		return g
 	}
-	m, _ := textMarks(page(40))
+	m, _ := textMarks(page(40), false)
 	if !m.runTogether || m.glyphHeight < 13 || m.glyphHeight > 15 {
 		t.Fatalf("under a 40 px headline: glyph height %v (run together %v), want the print's 14", m.glyphHeight, m.runTogether)
 	}
-	m, _ = textMarks(page(17))
+	m, _ = textMarks(page(17), false)
 	if m.glyphHeight != 17 {
 		t.Fatalf("under a 17 px headline: glyph height %v, want the separate glyphs' 17", m.glyphHeight)
 	}

@@ -307,7 +307,17 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	clearBorder(g)
 
 	// 3. Skew and glyph size, measured on text marks at analysis scale.
-	marks, af := textMarks(g)
+	// Too few for a document: on a grainy photo the paper's grain,
+	// darkened with the mid-tones, breaks letters into specks and joins
+	// them to the grain; marked again on the page smoothed by a pixel, its
+	// letters are whole (a small, sharp confirmation whose grain left 46
+	// marks and was read, 12° askew, as no document at all).
+	marks, af := textMarks(g, false)
+	if len(marks.pts) < minSkewMarks {
+		if m, f := textMarks(g, true); len(m.pts) >= minSkewMarks {
+			marks, af = m, f
+		}
+	}
 	if len(marks.pts) < minSkewMarks {
 		p.NoDocument = true
 	}
@@ -331,7 +341,7 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 	if math.Abs(p.Angle) > 16 {
 		// Glyphs turned that far have boxes much taller than themselves:
 		// measure them again on the page turned straight.
-		if m, f := textMarks(rotate(g, p.Angle, 255)); m.glyphHeight > 0 {
+		if m, f := textMarks(rotate(g, p.Angle, 255), false); m.glyphHeight > 0 {
 			glyph = m.glyphHeight * f
 		}
 	}
@@ -796,13 +806,17 @@ const minGlyphMarks = 200
 const minSkewMarks = 50
 
 // textMarks finds ink at analysis scale (long side ≤ 1400): the dark pixels
-// and the median height of character-sized connected components. It returns
-// the factor from analysis to g's scale.
-func textMarks(g *image.Gray) (marks, float64) {
+// and the median height of character-sized connected components, on the
+// page smoothed by a pixel when smooth is set. It returns the factor from
+// analysis to g's scale.
+func textMarks(g *image.Gray, smooth bool) (marks, float64) {
 	f := max(1, (max(g.Rect.Dx(), g.Rect.Dy())+1399)/1400)
 	s := downscale(g, f)
 	w, h := s.Rect.Dx(), s.Rect.Dy()
 	local := boxBlur(s, 12)
+	if smooth {
+		s = boxBlur(s, 1)
+	}
 	ink := make([]bool, w*h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -846,6 +860,12 @@ func textMarks(g *image.Gray) (marks, float64) {
 			}
 		}
 		cw, ch := x1-x0+1, y1-y0+1
+		// A word held askew has a box taller than its letters: its
+		// thickness is that of its columns of ink.
+		thick := ch
+		if cw > 3*ch/2 && ch > h/12 && ch <= h/4 {
+			thick = columnThickness(comp, w, x0, cw)
+		}
 		switch {
 		case ch >= 4 && ch <= h/8 && cw <= 3*ch && n >= 6:
 			heights = append(heights, ch)
@@ -853,7 +873,7 @@ func textMarks(g *image.Gray) (marks, float64) {
 				// centre-bottom of each glyph: its baseline point
 				m.pts = append(m.pts, [2]float64{float64(x0+x1) / 2, float64(y1)})
 			}
-		case ch >= 4 && ch <= h/12 && cw > 3*ch && cw < w*3/4 && n >= 3*ch:
+		case thick >= 4 && thick <= h/12 && cw > 3*thick && cw < w*3/4 && n >= 3*thick:
 			// Letters run together (a narrow font, blur): a word. Its
 			// lowest ink, column by column, follows the baseline.
 			bottom = append(bottom[:0], make([]int, cw)...)
@@ -863,13 +883,13 @@ func textMarks(g *image.Gray) (marks, float64) {
 			for _, j := range comp {
 				bottom[j%w-x0] = max(bottom[j%w-x0], j/w)
 			}
-			for k := 0; k < cw && len(words) < 60000; k += max(2, ch/2) {
+			for k := 0; k < cw && len(words) < 60000; k += max(2, thick/2) {
 				if bottom[k] >= 0 {
 					words = append(words, [2]float64{float64(x0 + k), float64(bottom[k])})
 				}
 			}
-			for k := 0; k < cw/ch && len(wordHeights) < 60000; k++ {
-				wordHeights = append(wordHeights, ch)
+			for k := 0; k < cw/thick && len(wordHeights) < 60000; k++ {
+				wordHeights = append(wordHeights, thick)
 			}
 		}
 	}
@@ -903,6 +923,30 @@ func textMarks(g *image.Gray) (marks, float64) {
 	}
 	m.glyphHeight = float64(median(heights))
 	return m, float64(f)
+}
+
+// columnThickness is the median height of the ink in each column of a
+// component (its pixels comp, indexes into a w-wide image, its columns
+// from x0, cw of them): a word's letter height, however it is slanted.
+func columnThickness(comp []int, w, x0, cw int) int {
+	lo, hi := make([]int, cw), make([]int, cw)
+	for k := range lo {
+		lo[k], hi[k] = -1, -1
+	}
+	for _, j := range comp {
+		k, y := j%w-x0, j/w
+		if lo[k] < 0 || y < lo[k] {
+			lo[k] = y
+		}
+		hi[k] = max(hi[k], y)
+	}
+	var t []int
+	for k := range lo {
+		if lo[k] >= 0 {
+			t = append(t, hi[k]-lo[k]+1)
+		}
+	}
+	return median(t)
 }
 
 // estimateSkew returns the rotation (degrees, counter-clockwise) that makes

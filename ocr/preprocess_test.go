@@ -1,13 +1,17 @@
 package ocr
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/draw"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/disintegration/imaging"
+	"golang.org/x/image/font"
+	"golang.org/x/image/math/fixed"
 )
 
 // TestDarkScreen: a dark region holding light marks, clear of the edges, is
@@ -156,5 +160,76 @@ func TestInkGray(t *testing.T) {
 	}
 	if colourful(plain) {
 		t.Error("a grey page is colourful")
+	}
+}
+
+// grainyPhoto draws a short confirmation (a title and six rows of label
+// and value) and photographs it: on a brown table, turned by deg, grain of
+// noise levels added, shrunk to 60 % and JPEG-compressed.
+func grainyPhoto(t *testing.T, deg, noise float64) image.Image {
+	t.Helper()
+	g := whitePage(720, 560)
+	label, value := mustFace(t, "DejaVuSans.ttf", 22), mustFace(t, "DejaVuSans-Bold.ttf", 24)
+	at := func(f font.Face, s string, x, y int, grey uint8) {
+		d := &font.Drawer{Dst: g, Src: image.NewUniform(color.Gray{grey}), Face: f, Dot: fixed.P(x, y)}
+		if x < 0 {
+			d.Dot.X = fixed.I(680 - font.MeasureString(f, s).Ceil())
+		}
+		d.DrawString(s)
+	}
+	at(value, "Payment successful", 230, 60, 40)
+	for i, row := range [][2]string{{"Payment code", "85846235"}, {"Amount", "PEN 11.40"}, {"Date", "Oct 20, 2026"},
+		{"Time", "10:13 PM"}, {"Transaction ID", "512429012"}, {"Merchant", "TIENDA ANDINA SAC"}} {
+		y := 140 + 68*i
+		at(label, row[0], 40, y, 90)
+		at(value, row[1], -1, y, 20)
+	}
+	table := imaging.New(1000, 860, color.NRGBA{120, 105, 90, 255})
+	photo := imaging.Paste(table, g, image.Pt(140, 150))
+	photo = imaging.Rotate(photo, deg, color.NRGBA{200, 200, 200, 255})
+	photo = imaging.Blur(photo, 1.4)
+	r := rand.New(rand.NewPCG(11, 0))
+	for i := 0; i+3 < len(photo.Pix); i += 4 {
+		n := r.NormFloat64() * noise
+		for c := range 3 {
+			photo.Pix[i+c] = uint8(max(0, min(255, float64(photo.Pix[i+c])+n)))
+		}
+	}
+	photo = imaging.Resize(photo, photo.Rect.Dx()*6/10, 0, imaging.Linear)
+	var buf bytes.Buffer
+	if err := imaging.Encode(&buf, photo, imaging.JPEG, imaging.JPEGQuality(55)); err != nil {
+		t.Fatal(err)
+	}
+	img, err := imaging.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestGrainyFewMarks: a short confirmation photographed 12° askew on
+// grainy paper is a document, and is straightened (its grain, darkened
+// with the mid-tones, broke its few letters into specks: marked on the
+// page as it is, it was no document and was read askew).
+func TestGrainyFewMarks(t *testing.T) {
+	p := Preprocess(grainyPhoto(t, 12, 10), PrepConfig{})
+	if p.NoDocument || math.Abs(p.Angle+12) > 2 {
+		t.Errorf("no document %v, straightened by %.1f° (want −12°)", p.NoDocument, p.Angle)
+	}
+}
+
+// TestColumnThickness: a word held askew (a band 10 px thick rising 25 px
+// over 100) has a box 35 px tall; its thickness is its letters' height.
+func TestColumnThickness(t *testing.T) {
+	const w = 200
+	var comp []int
+	for x := 0; x < 100; x++ {
+		top := 30 - x/4
+		for y := top; y < top+10; y++ {
+			comp = append(comp, y*w+50+x)
+		}
+	}
+	if got := columnThickness(comp, w, 50, 100); got != 10 {
+		t.Fatalf("thickness %d, want 10", got)
 	}
 }
