@@ -37,6 +37,26 @@ import (
 
 const testKey = "test-key-0123456789abcdef"
 
+// inProcessServer serves the routes of a server on data (one worker, no
+// queue, 1 MiB uploads) from an httptest server; both are closed on
+// cleanup.
+func inProcessServer(t *testing.T, data string) (*server, *httptest.Server) {
+	t.Helper()
+	t.Setenv("CONSTANCIA_API_KEY", testKey)
+	m := NewMain(io.Discard, io.Discard)
+	cfg := serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, MaxUpload: 1 << 20, Store: storeConfig{Data: data, Retention: 4320 * time.Hour}}
+	s, err := m.newServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.routes())
+	t.Cleanup(func() {
+		ts.Close()
+		s.close()
+	})
+	return s, ts
+}
+
 // startServe runs Main's serve on 127.0.0.1:0 over dataDir and returns its
 // base URL and a stop function that waits for a clean shutdown.
 func startServe(t testing.TB, dataDir string, extra ...string) (string, func()) {
@@ -312,16 +332,7 @@ func serveEndToEnd(t *testing.T) {
 // but the last names the cursor of the next, and the pages hold every
 // order once.
 func TestListingPages(t *testing.T) {
-	t.Setenv("CONSTANCIA_API_KEY", testKey)
-	m := NewMain(io.Discard, io.Discard)
-	cfg := serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, MaxUpload: 1 << 20, Store: storeConfig{Data: t.TempDir(), Retention: 4320 * time.Hour}}
-	s, err := m.newServer(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
-	ts := httptest.NewServer(s.routes())
-	defer ts.Close()
+	_, ts := inProcessServer(t, t.TempDir())
 	for i := 1; i <= 5; i++ {
 		body := fmt.Sprintf(`{"order_id":"P-%d","cip":"1234567%d","amount":"10.00","currency":"PEN"}`, i, i)
 		if st, b, _ := call(t, "POST", ts.URL+"/api/v1/orders", strings.NewReader(body), auth); st != 201 {
@@ -361,16 +372,7 @@ func TestListingPages(t *testing.T) {
 
 func TestServeBadInput(t *testing.T) {
 	data := t.TempDir()
-	t.Setenv("CONSTANCIA_API_KEY", testKey)
-	m := NewMain(io.Discard, io.Discard)
-	cfg := serveConfig{Addr: "x", PublicURL: "http://test", Workers: 1, Queue: 0, MaxUpload: 1 << 20, Store: storeConfig{Data: data, Retention: 4320 * time.Hour}}
-	s, err := m.newServer(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
-	ts := httptest.NewServer(s.routes())
-	defer ts.Close()
+	s, ts := inProcessServer(t, data)
 	for _, tc := range []struct {
 		name, method, path, body string
 		hdr                      map[string]string
