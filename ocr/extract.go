@@ -372,10 +372,33 @@ func weekdayOf(name string) time.Weekday {
 	return 0
 }
 
+// reDigitMonth is a month's abbreviation between a date's digits with a
+// letter read as the digit it resembles ("08 0CT 2026", "05AG02026": a
+// monospaced O is a 0 to Tesseract beside digits).
+var reDigitMonth = regexp.MustCompile(`\d[ /\-]?(0ct|ag0|n0v|5ep|5et|d1c|dlc|fe8|a8r)\.?[ /\-]?\d`)
+
+// digitMonths maps each misread abbreviation to its month.
+var digitMonths = map[string]string{"0ct": "oct", "ag0": "ago", "n0v": "nov", "5ep": "sep", "5et": "set",
+	"d1c": "dic", "dlc": "dic", "fe8": "feb", "a8r": "abr"}
+
+// repairMonths spells the misread months of low's dates (reDigitMonth) as
+// months, keeping its length so that spans stay.
+func repairMonths(low string) string {
+	return reDigitMonth.ReplaceAllStringFunc(low, func(m string) string {
+		for bad, good := range digitMonths {
+			if i := strings.Index(m, bad); i >= 0 {
+				return m[:i] + good + m[i+len(bad):]
+			}
+		}
+		return m
+	})
+}
+
 // lineItems finds the labels and typed values of one line.
 func lineItems(l line, li int) []*item {
 	var out []*item
 	low := reISOT.ReplaceAllString(fold(l.text), "$1 $2") // same length: spans stay
+	low = repairMonths(low)
 	taken := make([]bool, len(low))
 	boxOf := func(a, b int) (image.Rectangle, float64) {
 		var r image.Rectangle
@@ -541,9 +564,9 @@ func lineItems(l line, li int) []*item {
 			if len(ws) <= bestWords {
 				continue
 			}
-			if i+len(ws) <= len(toks) && similarAll(toks[i:i+len(ws)], ws) {
+			if i+len(ws) <= len(toks) && similarAll(toks[i:i+len(ws)], ws) && onePhrase(toks[i:i+len(ws)], taken) {
 				best, bestWords, bestN = di, len(ws), len(ws)
-			} else if len(ws) > 1 && len(ph.joined) >= 6 && similar(toks[i].s, ph.joined) {
+			} else if len(ws) > 1 && len(ph.joined) >= 6 && runTogether(toks[i].s, ph.joined) {
 				best, bestWords, bestN = di, len(ws), 1
 			}
 		}
@@ -557,6 +580,12 @@ func lineItems(l line, li int) []*item {
 			continue
 		}
 		d := labelDefs[best]
+		if bestWords == 1 && complement(toks, i, taken) && d.role == rOperation {
+			// "Constancia de operación", "Tipo de operación": a title or
+			// another field's name, whose value is no operation number.
+			i++
+			continue
+		}
 		a, _ := toks[i].span()
 		_, b := toks[i+bestN-1].span()
 		add(a, b, &item{label: true, kind: d.kind, role: d.role, prio: d.prio})
@@ -627,6 +656,58 @@ func tokens(low string, taken []bool) []ltok {
 		i = j
 	}
 	return out
+}
+
+// runTogether reports whether token t is phrase joined with its word gaps
+// lost ("CODIGOCIP:"): similar, and with no letter fewer. A word the
+// phrase holds, alone, is not the phrase: "Operación" is no "N
+// operación", "Pagado" no "Pagado el".
+func runTogether(t, joined string) bool {
+	return len(strings.TrimSuffix(t, ":")) >= len(joined) && similar(t, joined)
+}
+
+// complement reports whether toks[i] follows a noun and "de" or "del" in
+// the same phrase: a word naming what another noun is of ("Constancia de
+// operación"). The labels that hold such a word whole ("Número de
+// operación") were matched as phrases before it.
+func complement(toks []ltok, i int, taken []bool) bool {
+	if i < 2 || !onePhrase(toks[i-2:i+1], taken) {
+		return false
+	}
+	if p := toks[i-1].s; p != "de" && p != "del" {
+		return false
+	}
+	// The noun before it names something other than a number ("N.º de
+	// operación", "ID de operación", a misread "Nurnero de operación"
+	// are labels).
+	noun := toks[i-2].s
+	if len(noun) < 5 {
+		return false
+	}
+	for _, w := range []string{"numero", "codigo", "identificador", "referencia"} {
+		if lev(noun, w) <= 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// onePhrase reports whether ts can be the words of one label: none but
+// the last ends in a colon and no value lies between two of them ("FECHA :
+// 21/11/2026 HORA : 18:42" holds the labels Fecha and Hora, not "Fecha
+// Hora").
+func onePhrase(ts []ltok, taken []bool) bool {
+	for k := 0; k+1 < len(ts); k++ {
+		if strings.HasSuffix(ts[k].s, ":") {
+			return false
+		}
+		for j := ts[k].b; j < ts[k+1].a; j++ {
+			if taken[j] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // similar reports whether OCR'd token t matches label word w, allowing one
@@ -984,10 +1065,18 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		align(ls, vs, rowH)
 	}
 	pairConf := func(l *item) float64 {
-		if math.Abs(l.pairDY) < 0.6 {
-			return 1
+		c := 1.0
+		if math.Abs(l.pairDY) >= 0.6 {
+			c = 0.92
 		}
-		return 0.92
+		switch {
+		case !outranked(labels, l):
+		case l.kind == kMoney:
+			c *= outrankedMoney
+		default:
+			c *= outrankedConf
+		}
+		return c
 	}
 	pick := func(r ...role) *item {
 		var best *item
@@ -1265,6 +1354,37 @@ func orphanLabels(labels []*item) map[string]image.Rectangle {
 	}
 	return out
 }
+
+// outranked reports whether the page holds, without a value, a label that
+// names l's field more surely than l does ("Número de operación" left
+// alone while "Referencia" has a number): the value l holds may be
+// another one, and the field's own value was dropped. Only a specific
+// label (priority 3 or more) outranks: a bare word such as "Operación"
+// is as often a title ("¡Operación exitosa!").
+func outranked(labels []*item, l *item) bool {
+	same := func(r role) bool {
+		return r == l.role || (r == rAmount && l.role == rTotal) || (r == rTotal && l.role == rAmount)
+	}
+	for _, o := range labels {
+		if o.pair == nil && same(o.role) && o.prio >= 3 && o.prio > l.prio {
+			return true
+		}
+	}
+	return false
+}
+
+// outrankedConf: a number held by an outranked label is taken at this
+// fraction of its confidence, below what verifies and below orphanSure,
+// so its field's own label is read again (recoverOrphans). A money value
+// is doubted less (outrankedMoney: 0.8 of its confidence): a TOTAL read
+// while the Importe's value was not is the amount itself, or the amount
+// and a commission, so it still goes to an agent, never verified
+// unseen, but is still compared with a stored voucher's amount (an edit
+// of it is still "edited", as on dev v0185).
+const (
+	outrankedConf  = 0.5
+	outrankedMoney = 0.8
+)
 
 func containsRole(rs []role, r role) bool {
 	for _, x := range rs {

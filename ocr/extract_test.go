@@ -137,6 +137,34 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "NRO OPERACION : 123456"}},
 			[]cell{{0, "FECHA 21NOV26 HORA 18:42:07"}},
 		), want{"12345678", "123456", "149.90", "PEN", "2026-11-21T18:42:07-05:00"}},
+		{"agent ticket: a compact date whose month's O reads as a zero", layout(
+			[]cell{{0, "AGENTE BCP"}},
+			[]cell{{0, "CODIGO  : 78846905"}},
+			[]cell{{0, "IMPORTE : S/ 138.00"}},
+			[]cell{{0, "FECHA : 080CT2026  HORA : 04:52:03"}},
+			[]cell{{0, "NRO OPERACION : 69523069"}},
+		), want{"78846905", "69523069", "138.00", "PEN", "2026-10-08T04:52:03-05:00"}},
+		{"a date and its time each after a spaced colon: two labels, not Fecha Hora", layout(
+			[]cell{{0, "CIP : 12345678"}},
+			[]cell{{0, "MONTO : S/ 149.90"}},
+			[]cell{{0, "FECHA : 21/11/2026  HORA : 18:42"}},
+			[]cell{{0, "OPERACION : 123456"}},
+		), want{"12345678", "123456", "149.90", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"a title naming the operation is no label: the number under it (a RUC whose label was lost) is no operation", layout(
+			[]cell{{12, "Constancia de operación"}},
+			[]cell{{26, "20521375890"}},
+			[]cell{{0, "Código de Pago:"}, {26, "90164653"}},
+			[]cell{{0, "Monto Pagado:"}, {26, "S/ 2,746.00"}},
+			[]cell{{0, "Fecha de Operación:"}, {26, "12/08/2026"}},
+			[]cell{{0, "Hora de Operación:"}, {26, "06:16:44"}},
+			[]cell{{0, "N° Operación:"}},
+		), want{"90164653", "", "2746.00", "PEN", "2026-08-12T06:16:44-05:00"}},
+		{"agent ticket: AG0 for AGO in a compact date", layout(
+			[]cell{{0, "CODIGO : 99990712"}},
+			[]cell{{0, "IMPORTE : S/ 2256.00"}},
+			[]cell{{0, "FECHA : 05AG02026 HORA : 15:56:14"}},
+			[]cell{{0, "NRO OPERACION : 107559"}},
+		), want{"99990712", "107559", "2256.00", "PEN", "2026-08-05T15:56:14-05:00"}},
 		{"Código de deudor, a year-first date with slashes, Nº", layout(
 			[]cell{{0, "Código de deudor"}, {20, "12345678"}},
 			[]cell{{0, "Monto"}, {20, "S/ 149.90"}},
@@ -1233,5 +1261,37 @@ func TestHeadlineCIP(t *testing.T) {
 		if r.Fields.CIP != "812552129" || r.Fields.Operation != "420699958" || c < tc.min || c > tc.max {
 			t.Errorf("%s: CIP %q at %.2f, operation %q; want 812552129 in [%.2f, %.2f]", tc.name, r.Fields.CIP, c, r.Fields.Operation, tc.min, tc.max)
 		}
+	}
+}
+
+// TestOutrankedLabel: a value held by a vaguer label of its field, while
+// the field's own label stands without a value, is doubted; a word that
+// only resembles a label ("Operación" in a title, an Estado "Pagado")
+// outranks nothing.
+func TestOutrankedLabel(t *testing.T) {
+	title := []cell{{0, "Operación realizada"}}
+	cip := []cell{{0, "Código de pago"}, {24, "12345678"}}
+	ref := []cell{{0, "Referencia"}, {24, "2738975628"}}
+	amount := []cell{{0, "Monto"}, {24, "S/ 149.90"}}
+	date := []cell{{0, "Fecha"}, {24, "21/11/2026 18:42"}}
+	cases := []struct {
+		name  string
+		words []Word
+		field string
+		want  float64
+	}{
+		{"Número de operación left without its value", layout(title, cip, ref, amount, date, []cell{{0, "Número de operación"}}), "operation", 0.45},
+		{"no other operation label: Referencia's number is the operation", layout(title, cip, ref, amount, date), "operation", 0.9},
+		{"Fecha de pago left alone: a bare Fecha's date is doubted", layout(cip, ref, amount, date, []cell{{0, "Fecha de pago"}}), "paid_at", 0.45},
+		{"an Estado Pagado is no Pagado el", layout(cip, ref, amount, []cell{{0, "Estado"}, {24, "Pagado"}}, date), "paid_at", 0.9},
+		{"a TOTAL beside a valueless Importe is doubted less", layout(cip, ref, date, []cell{{0, "Importe"}}, []cell{{0, "TOTAL"}, {24, "S/ 149.90"}}), "amount", 0.72},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := extract(c.words, image.Rect(0, 0, 1000, 1000))
+			if got := r.Confidence[c.field]; math.Abs(got-c.want) > 0.005 {
+				t.Errorf("%s confidence %.3f, want %.3f (fields %+v)", c.field, got, c.want, r.Fields)
+			}
+		})
 	}
 }

@@ -102,6 +102,7 @@ var labelDefs = []labelDef{
 	{"f pago", kDate, rDate, 4}, {"f de pago", kDate, rDate, 4}, {"fec pago", kDate, rDate, 4}, {"fec de pago", kDate, rDate, 4},
 	{"f operacion", kDate, rDate, 3}, {"fec operacion", kDate, rDate, 3}, {"h pago", kTime, rTime, 3}, {"h de pago", kTime, rTime, 3},
 	{"hora pago", kTime, rTime, 3}, {"h operacion", kTime, rTime, 3}, {"hora de pago", kTime, rTime, 3},
+	{"hora de operacion", kTime, rTime, 3}, {"hora de la operacion", kTime, rTime, 3}, {"hora de transaccion", kTime, rTime, 3},
 	{"impreso", kDate, rPrinted, 0}, {"fecha de impresion", kDate, rPrinted, 0}, {"impresion", kDate, rPrinted, 0},
 	{"impreso el", kDate, rPrinted, 0}, {"fecha impresion", kDate, rPrinted, 0}, {"f impresion", kDate, rPrinted, 0},
 	{"fecha de emision", kDate, rIssued, 0}, {"emision", kDate, rIssued, 0}, {"emitido", kDate, rIssued, 0},
