@@ -222,4 +222,17 @@ func TestScanFlagsFraud(t *testing.T) {
 			t.Errorf("%s: duplicate_of %v, want a-original.png", got.File, got.DuplicateOf)
 		}
 	}
+	// Read by a person, each flag comes with its reason.
+	human, _, err := runMain(t, "scan", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\n  duplicate (payment): same payment as an earlier upload",
+		"\n  edited (payment): amount is 999.00 here but " + v.Amount + " on an earlier voucher",
+	} {
+		if !strings.Contains(human, want) {
+			t.Errorf("human output lacks %q:\n%s", want, human)
+		}
+	}
 }

@@ -218,6 +218,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 	return readAll(ctx, eng, files, true, func(s scanned) error {
 		line := scanLine{File: filepath.Base(s.path), Fields: map[string]string{}, Confidence: map[string]float64{},
 			Quality: []string{}, Flags: []string{}, MS: s.ms}
+		var reasons []fraud.Reason
 		if s.err != nil {
 			line.Error = &apiError{Code: constancia.ErrorCode(s.err), Message: constancia.ErrorMessage(s.err)}
 		} else {
@@ -229,6 +230,7 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 				return err
 			}
 			line.Flags = append(line.Flags, f.Flags...)
+			reasons = f.Reasons
 			if rec.DuplicateOf != "" {
 				name := sc.names[rec.DuplicateOf]
 				line.DuplicateOf = &name
@@ -243,11 +245,14 @@ func (m *Main) runScan(ctx context.Context, args []string) error {
 		if *jsonl {
 			return enc.Encode(line)
 		}
-		return printHuman(m, line)
+		return printHuman(m, line, reasons)
 	})
 }
 
-func printHuman(m *Main, l scanLine) error {
+// printHuman prints l on one line, then each reason behind its flags
+// (what an operator checking a flagged voucher by hand needs to see; the
+// JSON lines keep their fixed shape).
+func printHuman(m *Main, l scanLine, reasons []fraud.Reason) error {
 	if l.Error != nil {
 		_, err := fmt.Fprintf(m.Stdout, "%s: error %s: %s\n", l.File, l.Error.Code, l.Error.Message)
 		return err
@@ -272,8 +277,15 @@ func printHuman(m *Main, l scanLine) error {
 	if len(l.Flags) > 0 {
 		q += " flags=" + strings.Join(l.Flags, ",")
 	}
-	_, err := fmt.Fprintf(m.Stdout, "%s: %s%s [%d ms]\n", l.File, strings.Join(parts, " "), q, l.MS)
-	return err
+	if _, err := fmt.Fprintf(m.Stdout, "%s: %s%s [%d ms]\n", l.File, strings.Join(parts, " "), q, l.MS); err != nil {
+		return err
+	}
+	for _, r := range reasons {
+		if _, err := fmt.Fprintf(m.Stdout, "  %s (%s): %s\n", r.Code, r.Layer, r.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dumpDebug writes what the reader saw: the prepared image and the words
