@@ -28,16 +28,17 @@ type ink struct {
 
 var (
 	photoInk = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 6}
-	pasted   = ink{c: color.RGBA{40, 40, 40, 255}, blur: 0, noise: 6}                      // drawn onto the photo's pixels: crisp
-	blueInk  = ink{c: color.RGBA{32, 42, 62, 255}, blur: 1, noise: 6}                      // an editor's blue-black (#202a3e)
-	brandInk = ink{c: color.RGBA{20, 70, 210, 255}, blur: 1, noise: 6}                     // a value the design prints in blue
-	cleanBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0}                      // a flat patch over noisy paper
-	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}                     // a patch from a noisier picture
-	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6}                   // faded thermal print
-	blackInk = ink{c: color.RGBA{0, 0, 0, 255}, blur: 1, noise: 6}                         // fresh black over faded print
-	digital  = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0.8}                    // a screenshot: resampling's faint noise
-	digital2 = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 2.6}                    // twice the faint noise, under a level more
-	onPanel  = ink{c: color.RGBA{255, 255, 255, 255}, paper: color.RGBA{20, 60, 160, 255}} // white on an app's blue header
+	pasted   = ink{c: color.RGBA{40, 40, 40, 255}, blur: 0, noise: 6}                                          // drawn onto the photo's pixels: crisp
+	blueInk  = ink{c: color.RGBA{32, 42, 62, 255}, blur: 1, noise: 6}                                          // an editor's blue-black (#202a3e)
+	brandInk = ink{c: color.RGBA{20, 70, 210, 255}, blur: 1, noise: 6}                                         // a value the design prints in blue
+	cleanBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0}                                          // a flat patch over noisy paper
+	noisyBox = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 30}                                         // a patch from a noisier picture
+	fadedInk = ink{c: color.RGBA{120, 120, 118, 255}, blur: 1, noise: 6}                                       // faded thermal print
+	blackInk = ink{c: color.RGBA{0, 0, 0, 255}, blur: 1, noise: 6}                                             // fresh black over faded print
+	digital  = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 0.8}                                        // a screenshot: resampling's faint noise
+	digital2 = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 2.6}                                        // twice the faint noise, under a level more
+	onPanel  = ink{c: color.RGBA{255, 255, 255, 255}, paper: color.RGBA{20, 60, 160, 255}}                     // white on an app's blue header
+	litWhite = ink{c: color.RGBA{40, 40, 40, 255}, blur: 1, noise: 1.5, paper: color.RGBA{254, 254, 254, 255}} // paper lit to white: its grain clipped to a trace
 	mono     = mustFace()
 )
 
@@ -141,6 +142,41 @@ func TestInspect(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInspectClippedPaper: a photo whose light clipped the paper white
+// around most words shows no grain there; a value in the shade, with the
+// photo's ordinary grain, is not "noisier" than they are.
+func TestInspectClippedPaper(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		if rs := fraud.Inspect(voucher(seed, litWhite, photoInk), false, fraud.DefaultForensics); len(rs) > 0 {
+			t.Errorf("seed %d: %+v, want no finding", seed, rs)
+		}
+	}
+}
+
+// TestInspectSparseSpecks: specks on the paper around one value (dust,
+// the ringing of other print nearby) are no grain: the paper's noise is
+// measured without its largest fifth, so they do not make the value's
+// paper "noisier" than its peers'.
+func TestInspectSparseSpecks(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		rs := voucher(seed, photoInk, photoInk)
+		amount := rs[len(rs)-1].Crop.(*image.RGBA)
+		r := rand.New(rand.NewPCG(seed, 11))
+		b := amount.Rect
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if c := amount.RGBAAt(x, y); c.R > 200 && r.IntN(7) == 0 {
+					v := uint8(max(0, int(c.R)-25))
+					amount.SetRGBA(x, y, color.RGBA{v, v, v, 255})
+				}
+			}
+		}
+		if got := fraud.Inspect(rs, false, fraud.DefaultForensics); len(got) > 0 {
+			t.Errorf("seed %d: %+v, want no finding", seed, got)
+		}
 	}
 }
 
