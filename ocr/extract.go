@@ -998,6 +998,60 @@ func align(labels, values []*item, rowH float64) {
 	}
 }
 
+// captions pairs each label left without a value with the value of its
+// kind just above it that it is set under: centred on the same axis, or
+// starting where it starts, at most a row's height below it. Apps print a
+// caption under the value ("S/ 149.90" over "Monto pagado"); align only
+// looks down, and may have given that value to a label rows above it
+// (the caption of the value before, of the same kind), which then takes
+// its own value above it in turn. A value paired with the label right
+// above it keeps it. A value read this way counts captionConf of its
+// confidence.
+func captions(labels, values []*item, rowH float64) {
+	for range labels { // each round pairs one caption at least, or stops
+		changed := false
+		for _, l := range labels {
+			if l.pair != nil || l.kind == kAny {
+				continue
+			}
+			var best *item
+			for _, v := range values {
+				if !compatible(l, v) || (v.pair != nil && v.pair.pairDY <= 1.6) {
+					continue
+				}
+				gap := float64(l.box.Min.Y - v.box.Max.Y)
+				if gap < 0 || gap > rowH || (v.cy()-l.cy())/rowH > -0.6 {
+					continue
+				}
+				lc, vc := (l.box.Min.X+l.box.Max.X)/2, (v.box.Min.X+v.box.Max.X)/2
+				if abs(lc-vc) > max(l.box.Dx(), v.box.Dx())/3 && float64(abs(l.box.Min.X-v.box.Min.X)) > rowH {
+					continue
+				}
+				if best == nil || v.box.Max.Y > best.box.Max.Y {
+					best = v
+				}
+			}
+			if best != nil {
+				if old := best.pair; old != nil {
+					old.pair, old.pairDY = nil, 0
+				}
+				l.pair, best.pair = best, l
+				l.pairDY = (best.cy() - l.cy()) / rowH
+				changed = true
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
+// captionConf: a value paired with the caption under it is taken at this
+// fraction of its confidence (a label above or beside its value is the
+// common layout; a caption may belong to the row below in a design we
+// have not seen).
+const captionConf = 0.88
+
 // extract turns OCR words into fields.
 func extract(words []Word, bounds image.Rectangle) *Result {
 	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}, basis: map[string]float64{}}
@@ -1064,9 +1118,13 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 		align(ls, vs, rowH)
 	}
+	captions(labels, values, rowH)
 	pairConf := func(l *item) float64 {
 		c := 1.0
-		if math.Abs(l.pairDY) >= 0.6 {
+		switch {
+		case l.pairDY <= -0.6:
+			c = captionConf
+		case math.Abs(l.pairDY) >= 0.6:
 			c = 0.92
 		}
 		switch {

@@ -159,6 +159,22 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Hora de Operación:"}, {26, "06:16:44"}},
 			[]cell{{0, "N° Operación:"}},
 		), want{"90164653", "", "2746.00", "PEN", "2026-08-12T06:16:44-05:00"}},
+		{"captions under their values, one row apart", layout(
+			[]cell{{10, "S/ 2,403.40"}},
+			[]cell{{10, "Monto pagado"}},
+			[]cell{{11, "37362382"}},
+			[]cell{{11, "Código CIP"}},
+			[]cell{{9, "01/10/2026 09:17"}},
+			[]cell{{10, "Fecha y hora"}},
+			[]cell{{12, "482631"}},
+			[]cell{{8, "Número de operación"}},
+		), want{"37362382", "482631", "2403.40", "PEN", "2026-10-01T09:17:00-05:00"}},
+		{"two label-value pairs on one ticket line, OPE for the operation", layout(
+			[]cell{{0, "EMPRESA: PAGOEFECTIVO"}},
+			[]cell{{0, "CIP: 37362382"}, {20, "OPE: 482631"}},
+			[]cell{{0, "IMPORTE"}, {16, "S/"}, {24, "149.90"}},
+			[]cell{{0, "FECHA: 01/10/26"}, {20, "HORA: 09:17 hrs"}},
+		), want{"37362382", "482631", "149.90", "PEN", "2026-10-01T09:17:00-05:00"}},
 		{"agent ticket: AG0 for AGO in a compact date", layout(
 			[]cell{{0, "CODIGO : 99990712"}},
 			[]cell{{0, "IMPORTE : S/ 2256.00"}},

@@ -64,7 +64,7 @@ var labelDefs = []labelDef{
 	{"nro de op", kNum, rOperation, 3}, {"nro op", kNum, rOperation, 3}, {"n op", kNum, rOperation, 2},
 	{"nro ope", kNum, rOperation, 3}, {"n ope", kNum, rOperation, 2}, {"num ope", kNum, rOperation, 3},
 	{"nro oper", kNum, rOperation, 3}, {"n oper", kNum, rOperation, 2}, {"num oper", kNum, rOperation, 3},
-	{"no oper", kNum, rOperation, 2}, {"nro de oper", kNum, rOperation, 3}, {"oper", kNum, rOperation, 1},
+	{"no oper", kNum, rOperation, 2}, {"nro de oper", kNum, rOperation, 3}, {"oper", kNum, rOperation, 1}, {"ope", kNum, rOperation, 1},
 	{"num de operacion", kNum, rOperation, 3}, {"numero operacion", kNum, rOperation, 3},
 	{"cod de operacion", kNum, rOperation, 3}, {"codigo de transaccion", kNum, rOperation, 2},
 	{"cod operacion", kNum, rOperation, 3}, {"codigo de operacion", kNum, rOperation, 3},
