@@ -70,6 +70,21 @@ type Result struct {
 
 	orphans map[string]image.Rectangle // key field not read → the box of its label, found without a value
 	basis   map[string]float64         // cip, operation, paid_at: the share of the confidence that is how the value was found (its pairing), not how it was read
+	label   map[string]labelRank       // how specific the label each field's value was paired with is (absent: found without a label)
+}
+
+// labelRank is how surely a label names a field's value: its priority
+// among the field's labels, and whether it sits beside the value (on its
+// row) rather than above or below it.
+type labelRank struct {
+	prio   int
+	beside bool
+}
+
+// over reports whether a names its value more surely than b: by a more
+// specific label, placed as closely.
+func (a labelRank) over(b labelRank) bool {
+	return a.prio > b.prio && (a.beside || !b.beside)
 }
 
 // Aside is one value printed besides the fields, as read.
@@ -1054,7 +1069,7 @@ const captionConf = 0.88
 
 // extract turns OCR words into fields.
 func extract(words []Word, bounds image.Rectangle) *Result {
-	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}, basis: map[string]float64{}}
+	res := &Result{Confidence: map[string]float64{}, Boxes: map[string]image.Rectangle{}, basis: map[string]float64{}, label: map[string]labelRank{}}
 	lines := buildLines(splitMeridian(words))
 	var labels, values, texts []*item
 	var hs []int
@@ -1158,6 +1173,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Fields.CIP = v.text
 		res.Confidence["cip"] = c
 		res.basis["cip"] = c / max(v.conf, 1e-6)
+		res.label["cip"] = rankOf(l)
 		res.Boxes["cip"] = v.box
 	}
 	if res.Fields.CIP == "" {
@@ -1188,6 +1204,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Fields.Operation = l.pair.text
 		res.Confidence["operation"] = l.pair.conf * pairConf(l)
 		res.basis["operation"] = pairConf(l)
+		res.label["operation"] = rankOf(l)
 		res.Boxes["operation"] = l.pair.box
 	}
 	// Amount: Importe/Monto beats a Total.
@@ -1196,6 +1213,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	derived := int64(-1)
 	if l := pick(rAmount, rTotal); l != nil {
 		amt, amtConf = l.pair, pairConf(l)
+		res.label["amount"] = rankOf(l)
 		// Only a TOTAL was labelled (the Importe label was lost): on agent
 		// tickets TOTAL = Importe + Comisión, so the amount is the value
 		// that makes that sum, or the difference itself.
@@ -1270,6 +1288,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		}
 		res.Confidence["paid_at"] = c
 		res.basis["paid_at"] = c / max(v.conf, 1e-6)
+		res.label["paid_at"] = rankOf(l)
 		res.Boxes["paid_at"] = v.box
 		if v.hasWeekday {
 			// As sure as the weaker of the two readings: the phrase is
@@ -1413,6 +1432,11 @@ func orphanLabels(labels []*item) map[string]image.Rectangle {
 	return out
 }
 
+// rankOf is how surely label l names its value.
+func rankOf(l *item) labelRank {
+	return labelRank{prio: l.prio, beside: math.Abs(l.pairDY) < 0.6}
+}
+
 // outranked reports whether the page holds, without a value, a label that
 // names l's field more surely than l does ("Número de operación" left
 // alone while "Referencia" has a number): the value l holds may be
@@ -1542,7 +1566,28 @@ func (r *Result) clear(k string) {
 	delete(r.Confidence, k)
 	delete(r.Boxes, k)
 	delete(r.basis, k)
+	delete(r.label, k)
 }
+
+// sameValue reports whether r and o read field k alike.
+func (r *Result) sameValue(o *Result, k string) bool {
+	a, b := r.Fields, o.Fields
+	switch k {
+	case "cip":
+		return a.CIP == b.CIP
+	case "operation":
+		return a.Operation == b.Operation
+	case "amount":
+		return a.HasAmount == b.HasAmount && a.AmountCents == b.AmountCents && a.Currency == b.Currency
+	case "paid_at":
+		return a.PaidAt.Equal(b.PaidAt) && a.TimeShown == b.TimeShown
+	}
+	return false
+}
+
+// specificSure: a field read beside a more specific label than another
+// pass's reading of it is taken when both read it with at least this.
+const specificSure = 0.5
 
 // mergeOnly is merge limited to the fields named in keys.
 func (r *Result) mergeOnly(o *Result, keys []string) {
@@ -1558,11 +1603,37 @@ func (r *Result) mergeOnly(o *Result, keys []string) {
 	r.merge(o)
 }
 
-// merge takes from o each field that r lacks or read with less confidence.
+// merge takes from o each field that r lacks or read with less confidence,
+// or, when both read it otherwise and surely enough (specificSure), beside
+// a more specific label placed as closely (labelRank.over): "Nro.
+// Operación" over "Operación" (a title's word), an Importe over a TOTAL
+// (which may add a commission), but not an Importe that took the value of
+// the row under it over a TOTAL beside its own.
 func (r *Result) merge(o *Result) {
-	better := func(k string) bool { return o.Confidence[k] > r.Confidence[k] }
+	better := func(k string) bool {
+		oc, rc := o.Confidence[k], r.Confidence[k]
+		ol, ok1 := o.label[k]
+		rl, ok2 := r.label[k]
+		if ok1 && ok2 && oc >= specificSure && rc >= specificSure && !r.sameValue(o, k) {
+			switch {
+			case ol.over(rl):
+				return true
+			case rl.over(ol):
+				return false
+			}
+		}
+		return oc > rc
+	}
 	take := func(k string) {
 		r.Confidence[k] = o.Confidence[k]
+		if l, ok := o.label[k]; ok {
+			if r.label == nil {
+				r.label = map[string]labelRank{}
+			}
+			r.label[k] = l
+		} else {
+			delete(r.label, k)
+		}
 		if b, ok := o.basis[k]; ok {
 			if r.basis == nil {
 				r.basis = map[string]float64{}

@@ -1311,3 +1311,45 @@ func TestOutrankedLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeSpecificLabel: two passes that read a field otherwise, both
+// surely enough, keep the reading beside the more specific label; an
+// unsure one, or the same value, goes by confidence.
+func TestMergeSpecificLabel(t *testing.T) {
+	read := func(conf float64, rows ...[]cell) *Result {
+		ws := layout(rows...)
+		for i := range ws {
+			ws[i].Conf = conf
+		}
+		return extract(ws, image.Rect(0, 0, 1000, 1000))
+	}
+	cip := []cell{{0, "Código de pago"}, {24, "12345678"}}
+	cases := []struct {
+		name     string
+		a, b     *Result
+		field    string
+		want     string
+		wantConf float64
+	}{
+		{"Nro. de operación over Referencia", read(0.95, cip, []cell{{0, "Referencia"}, {24, "2738975628"}}),
+			read(0.7, cip, []cell{{0, "Nro. de operación"}, {24, "01542004"}}), "operation", "01542004", 0.7},
+		{"an unsure specific reading is not taken", read(0.95, cip, []cell{{0, "Referencia"}, {24, "2738975628"}}),
+			read(0.45, cip, []cell{{0, "Nro. de operación"}, {24, "01542004"}}), "operation", "2738975628", 0.95},
+		{"Importe over a TOTAL", read(0.95, cip, []cell{{0, "TOTAL"}, {24, "S/ 151.90"}}),
+			read(0.7, cip, []cell{{0, "Importe"}, {24, "S/ 149.90"}}), "amount", "149.90", 0.7},
+		{"an Importe that took the value of the row under it is no surer than a TOTAL beside its own", read(0.95, cip, []cell{{0, "TOTAL"}, {24, "S/ 2,048.90"}}),
+			read(0.7, cip, []cell{{0, "Importe"}}, []cell{{24, "S/ 2.00"}}), "amount", "2048.90", 0.95},
+		{"the same value keeps the surer reading", read(0.95, cip, []cell{{0, "Fecha"}, {24, "21/11/2026 18:42"}}),
+			read(0.7, cip, []cell{{0, "Fecha de pago"}, {24, "21/11/2026 18:42"}}), "paid_at", "2026-11-21T18:42:00-05:00", 0.95},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.a.merge(c.b)
+			got := map[string]string{"operation": c.a.Fields.Operation, "amount": c.a.Fields.Amount(),
+				"paid_at": c.a.Fields.PaidAt.Format(time.RFC3339)}[c.field]
+			if got != c.want || math.Abs(c.a.Confidence[c.field]-c.wantConf) > 0.01 {
+				t.Errorf("%s = %s at %.2f, want %s at %.2f", c.field, got, c.a.Confidence[c.field], c.want, c.wantConf)
+			}
+		})
+	}
+}
