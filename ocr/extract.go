@@ -943,7 +943,9 @@ func compatible(l, v *item) bool {
 	case kTime:
 		return v.kind == kTime || (v.kind == kDate && v.hasTime)
 	case kMoney:
-		return v.kind == kMoney
+		// No payment is of 0.00: that is a commission waived, a change
+		// given, beside the label that lost its own value.
+		return v.kind == kMoney && (v.cents > 0 || (l.role != rAmount && l.role != rTotal))
 	case kNum:
 		return v.kind == kNum
 	}
@@ -1352,7 +1354,7 @@ func headlineNumber(v *item, values []*item, medianH int) bool {
 func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 	var cands []*item
 	for _, v := range values {
-		if v.kind == kMoney && v.pair == nil && v.currency != "" && (!v.whole || float64(v.box.Dy()) >= heroSize*float64(medianH)) {
+		if v.kind == kMoney && v.pair == nil && v.cents > 0 && v.currency != "" && (!v.whole || float64(v.box.Dy()) >= heroSize*float64(medianH)) {
 			cands = append(cands, v)
 		}
 	}

@@ -175,6 +175,19 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "IMPORTE"}, {16, "S/"}, {24, "149.90"}},
 			[]cell{{0, "FECHA: 01/10/26"}, {20, "HORA: 09:17 hrs"}},
 		), want{"37362382", "482631", "149.90", "PEN", "2026-10-01T09:17:00-05:00"}},
+		{"no amount of 0.00: a waived commission whose label was lost is no amount", layout(
+			[]cell{{0, "CIP"}, {24, "47710708"}},
+			[]cell{{24, "S/ 0.00"}},
+			[]cell{{0, "Total a pagar"}},
+			[]cell{{0, "Fecha de pago"}, {24, "01/03/2026 03:53"}},
+			[]cell{{0, "N° Operación"}, {24, "6689705790"}},
+		), want{"47710708", "6689705790", "", "", "2026-03-01T03:53:00-05:00"}},
+		{"an Importe whose value was lost does not take the 0.00 under it", layout(
+			[]cell{{0, "CIP"}, {24, "47710708"}},
+			[]cell{{0, "Importe"}},
+			[]cell{{0, "S/ 0.00"}},
+			[]cell{{0, "Fecha de pago"}, {24, "01/03/2026 03:53"}},
+		), want{"47710708", "", "", "", "2026-03-01T03:53:00-05:00"}},
 		{"agent ticket: AG0 for AGO in a compact date", layout(
 			[]cell{{0, "CODIGO : 99990712"}},
 			[]cell{{0, "IMPORTE : S/ 2256.00"}},
