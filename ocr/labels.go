@@ -71,6 +71,7 @@ var labelDefs = []labelDef{
 	{"operacion nro", kNum, rOperation, 3}, {"operacion", kNum, rOperation, 2}, {"op", kNum, rOperation, 1},
 	{"numero de transaccion", kNum, rOperation, 2}, {"nro de transaccion", kNum, rOperation, 2},
 	{"id de transaccion", kNum, rOperation, 2}, {"transaccion", kNum, rOperation, 1},
+	{"nro transaccion", kNum, rOperation, 2}, {"n transaccion", kNum, rOperation, 2}, {"no transaccion", kNum, rOperation, 2},
 	{"nro de movimiento", kNum, rOperation, 2}, {"numero de movimiento", kNum, rOperation, 2},
 	{"n de movimiento", kNum, rOperation, 2}, {"nro trx", kNum, rOperation, 2}, {"trx", kNum, rOperation, 1}, {"movimiento", kNum, rOperation, 1},
 	{"nro de referencia", kNum, rOperation, 1}, {"referencia", kNum, rOperation, 1},
