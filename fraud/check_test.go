@@ -371,3 +371,29 @@ func TestMisdirectedUploadClaimsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestConfusedDigitIsNoEdit: a re-photo of a voucher for another order
+// reads its operation number with an 8 taken for a 0, unsurely: the same
+// voucher re-used (duplicate), not an edit. Read surely, or with a digit
+// no OCR confuses, the difference is an edit.
+func TestConfusedDigitIsNoEdit(t *testing.T) {
+	for _, tc := range []struct {
+		op    string
+		conf  float64
+		flags string
+	}{{"281500", 0.64, "[duplicate]"}, {"281500", 0.85, "[edited]"}, {"281520", 0.64, "[edited]"}} {
+		w := newWorld(t)
+		w.store(t, fraud.Evidence{Merchant: "m", OrderID: "o1", SHA256: "sha-1", Hashes: fraud.Hashes{PHash: h0},
+			Fields:     fields("83343091", "281580", "1878.00", "2026-03-01T10:42:00-05:00"),
+			Confidence: map[string]float64{"cip": 0.89, "operation": 0.89, "amount": 0.89, "paid_at": 0.89}})
+		f, err := w.c.Check(fraud.Evidence{Merchant: "m", OrderID: "o2", SHA256: "sha-2", Hashes: fraud.Hashes{PHash: h0 ^ 0x3f},
+			Fields:     fields("83343091", tc.op, "1878.00", "2026-03-01T10:42:00-05:00"),
+			Confidence: map[string]float64{"cip": 0.89, "operation": tc.conf, "amount": 0.87, "paid_at": 0.89}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(f.Flags) != tc.flags {
+			t.Errorf("operation %s read at %.2f: flags %v, want %s", tc.op, tc.conf, f.Flags, tc.flags)
+		}
+	}
+}
