@@ -256,15 +256,18 @@ func measure(r Region) Traits {
 const clipped = 250
 
 // paperClipped reports whether the paper of a crop (the pixels at or
-// above bgCut) is clipped white: its median reaches clipped.
+// above bgCut) is clipped white: half of it or more reaches clipped.
 func paperClipped(lum []float64, bgCut float64) bool {
-	var paper []float64
+	paper, white := 0, 0
 	for _, v := range lum {
 		if v >= bgCut {
-			paper = append(paper, v)
+			paper++
+			if v >= clipped {
+				white++
+			}
 		}
 	}
-	return len(paper) > 0 && nth(paper, len(paper)/2) >= clipped
+	return paper > 0 && 2*white >= paper
 }
 
 func nth(v []float64, k int) float64 {
