@@ -251,8 +251,8 @@ func measure(r Region) Traits {
 
 // nth returns the k-th smallest of v (0-based), reordering v
 // (quickselect: linear time, no allocation).
-// clipped: paper whose median luminance reaches it is lit to white, its
-// grain clipped away by the sensor or the encoder.
+// clipped: paper half of whose pixels reach it is lit to white, its grain
+// clipped away by the sensor or the encoder.
 const clipped = 250
 
 // paperClipped reports whether the paper of a crop (the pixels at or
