@@ -182,9 +182,9 @@ func measure(r Region) Traits {
 		t.Width = float64(last - first + 1)
 	}
 	// Background noise: pixels well clear of ink, against their 3×3 mean,
-	// the largest fifth left out (where a value sits by the paper's edge
-	// in a photo, the margin holds the edge's ramp into the background,
-	// whose curvature is no grain). A word on paper lit to white has no
+	// the largest fifth left out (a few large residuals in the margin,
+	// print, an edge or dust nearby, are no grain). A word on paper lit to
+	// white has no
 	// measure (0, and is no peer): clipped, the paper shows no grain, and
 	// beside it a word in the photo's shade looked 6–20× as noisy
 	// (genuine photos of drawn designs were suspicious for it).
@@ -249,8 +249,6 @@ func measure(r Region) Traits {
 	return t
 }
 
-// nth returns the k-th smallest of v (0-based), reordering v
-// (quickselect: linear time, no allocation).
 // clipped: paper half of whose pixels reach it is lit to white, its grain
 // clipped away by the sensor or the encoder.
 const clipped = 250
@@ -270,6 +268,8 @@ func paperClipped(lum []float64, bgCut float64) bool {
 	return paper > 0 && 2*white >= paper
 }
 
+// nth returns the k-th smallest of v (0-based), reordering v
+// (quickselect: linear time, no allocation).
 func nth(v []float64, k int) float64 {
 	lo, hi := 0, len(v)-1
 	for lo < hi {
