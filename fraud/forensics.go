@@ -184,10 +184,9 @@ func measure(r Region) Traits {
 	// Background noise: pixels well clear of ink, against their 3×3 mean,
 	// the largest fifth left out (a few large residuals in the margin,
 	// print, an edge or dust nearby, are no grain). A word on paper lit to
-	// white has no
-	// measure (0, and is no peer): clipped, the paper shows no grain, and
-	// beside it a word in the photo's shade looked 6–20× as noisy
-	// (genuine photos of drawn designs were suspicious for it).
+	// white has no measure (0, and is no peer): clipped, the paper shows
+	// no grain, and beside it a word in the photo's shade looked 6–20× as
+	// noisy (genuine photos of drawn designs were suspicious for it).
 	bgCut := thr + (bg-thr)*0.6
 	hp := work[:0]
 	for y := 1; y < h-1; y++ {
