@@ -1591,6 +1591,19 @@ func (r *Result) sameValue(o *Result, k string) bool {
 // pass's reading of it is taken when both read it with at least this.
 const specificSure = 0.5
 
+// copyKey sets (*dst)[k] to src[k], or deletes it when src has no k.
+func copyKey[V any](dst *map[string]V, src map[string]V, k string) {
+	v, ok := src[k]
+	switch {
+	case !ok:
+		delete(*dst, k)
+	case *dst == nil:
+		*dst = map[string]V{k: v}
+	default:
+		(*dst)[k] = v
+	}
+}
+
 // mergeOnly is merge limited to the fields named in keys.
 func (r *Result) mergeOnly(o *Result, keys []string) {
 	keep := map[string]bool{}
@@ -1628,22 +1641,8 @@ func (r *Result) merge(o *Result) {
 	}
 	take := func(k string) {
 		r.Confidence[k] = o.Confidence[k]
-		if l, ok := o.label[k]; ok {
-			if r.label == nil {
-				r.label = map[string]labelRank{}
-			}
-			r.label[k] = l
-		} else {
-			delete(r.label, k)
-		}
-		if b, ok := o.basis[k]; ok {
-			if r.basis == nil {
-				r.basis = map[string]float64{}
-			}
-			r.basis[k] = b
-		} else {
-			delete(r.basis, k)
-		}
+		copyKey(&r.label, o.label, k)
+		copyKey(&r.basis, o.basis, k)
 		if b, ok := o.Boxes[k]; ok {
 			r.Boxes[k] = b
 		}
