@@ -535,6 +535,15 @@ func darkScreenRect(s *image.Gray, t uint8, f int, bounds image.Rectangle) image
 	return image.Rect(d.Min.X*f-2*f, d.Min.Y*f-2*f, d.Max.X*f+2*f, d.Max.Y*f+2*f).Intersect(bounds)
 }
 
+// A dark region with text on a side (darkScreen) is a header: headerInk
+// levels under the side's median, on more than headerInkPct % of it,
+// headerEdge rows of the small copy away from the region.
+const (
+	headerInk    = 40
+	headerInkPct = 1
+	headerEdge   = 3
+)
+
 // darkScreen returns the bounds of the largest region of s darker than t
 // that is clear of the picture's edges, covers at least 8 % of it, fills
 // at least half its bounds, has plain surroundings above and below (under
@@ -580,22 +589,33 @@ func darkScreen(s *image.Gray, t uint8) image.Rectangle {
 	}
 	// A dark header above a white page (an app in its light theme on a
 	// light table) is no dark screen: the page beside it holds dark text,
-	// where a table around a screen is plain.
-	near := image.Rect(best.Min.X, best.Min.Y-best.Dy(), best.Max.X, best.Max.Y+best.Dy()).Intersect(s.Rect)
-	ink, around := 0, 0
-	for y := near.Min.Y; y < near.Max.Y; y++ {
-		if y >= best.Min.Y && y < best.Max.Y {
+	// where a table around a screen is plain. Each side is looked at on
+	// its own, a region's height deep, and text is what is darker than t
+	// or than the side's own median by headerInk: grey labels and values,
+	// blurred and shrunk, are lighter than the header (a photo of a light
+	// app on a beige table had its page cropped away). The rows next to
+	// the region, where its own edge blurs, are left out.
+	sides := [2]image.Rectangle{
+		image.Rect(best.Min.X, best.Min.Y-best.Dy(), best.Max.X, best.Min.Y-headerEdge),
+		image.Rect(best.Min.X, best.Max.Y+headerEdge, best.Max.X, best.Max.Y+best.Dy()),
+	}
+	for _, side := range sides {
+		side = side.Intersect(s.Rect)
+		if side.Empty() {
 			continue
 		}
-		for x := near.Min.X; x < near.Max.X; x++ {
-			around++
-			if s.Pix[y*s.Stride+x] <= t {
-				ink++
+		hist := grayHist(s, side)
+		med := histMedian(&hist)
+		ink, around := 0, 0
+		for v, n := range hist {
+			around += n
+			if v <= int(t) || v < med-headerInk {
+				ink += n
 			}
 		}
-	}
-	if ink*100 > around {
-		return image.Rectangle{}
+		if ink*100 > around*headerInkPct {
+			return image.Rectangle{}
+		}
 	}
 	if darkPage(s.SubImage(best).(*image.Gray)) {
 		light := 0

@@ -39,6 +39,13 @@ func TestDarkScreen(t *testing.T) {
 	for y := 175; y+8 < 320; y += 18 {
 		draw.Draw(header, image.Rect(115, y, 280, y+8), image.NewUniform(color.Gray{20}), image.Point{}, draw.Src)
 	}
+	// The same in grey print, lighter than the header's threshold once a
+	// photo blurs and shrinks it (a wallet app's labels and values).
+	greyHeader := page(image.Rect(100, 80, 300, 160), true)
+	draw.Draw(greyHeader, image.Rect(100, 160, 300, 330), image.NewUniform(color.Gray{245}), image.Point{}, draw.Src)
+	for y := 175; y+8 < 320; y += 18 {
+		draw.Draw(greyHeader, image.Rect(115, y, 280, y+8), image.NewUniform(color.Gray{160}), image.Point{}, draw.Src)
+	}
 	for _, tc := range []struct {
 		name string
 		g    *image.Gray
@@ -48,6 +55,7 @@ func TestDarkScreen(t *testing.T) {
 		{"dark object without text", page(screen, false), image.Rectangle{}},
 		{"dark region reaching the edge", page(image.Rect(0, 80, 300, 330), true), image.Rectangle{}},
 		{"dark header over a white page of text", header, image.Rectangle{}},
+		{"dark header over a white page of grey text", greyHeader, image.Rectangle{}},
 	} {
 		if got := darkScreen(tc.g, otsu(tc.g)); got != tc.want {
 			t.Errorf("%s: darkScreen = %v, want %v", tc.name, got, tc.want)
