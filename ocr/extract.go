@@ -1304,7 +1304,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Confidence["paid_at"] = t.conf * 0.6
 		res.Boxes["paid_at"] = t.box
 	} else {
-		if v, basis := unlabelledDateTime(labels, values); v != nil {
+		if v, basis := unlabelledDateTime(labels, values, rowH); v != nil {
 			res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
 			res.Confidence["paid_at"] = v.conf * basis
 			res.basis["paid_at"] = basis
@@ -1380,15 +1380,31 @@ func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 
 // unlabelledDateTime picks the payment's date-time on a page where no
 // date label paired with one (a light grey label lost on a photo), from
-// the date-times with a time no label claimed, and the confidence its
-// pairing lends: the first in reading order, at half; at 0.9 when it is
-// the only one and no label of another date (a print stamp, an issue or
-// due date) was read without its value, which it could then be.
-func unlabelledDateTime(labels, values []*item) (*item, float64) {
+// the date-times no label claimed, and the confidence its pairing lends:
+// the first in reading order, at half; at 0.9 when it is the only one and
+// no label of another date (a print stamp, an issue or due date) was read
+// without its value, which it could then be. A date printed without its
+// time counts with the unclaimed time beside it or just below it (a
+// wallet's "Fecha" and "Hora" rows, both labels lost), as a labelled
+// date takes its time.
+func unlabelledDateTime(labels, values []*item, rowH float64) (*item, float64) {
 	var cands []*item
 	for _, v := range values {
-		if v.kind == kDate && v.hasTime && v.pair == nil {
+		if v.kind != kDate || v.pair != nil {
+			continue
+		}
+		if v.hasTime {
 			cands = append(cands, v)
+			continue
+		}
+		for _, x := range values {
+			if x.kind == kTime && x.pair == nil && x.cy() >= v.cy()-rowH/2 && x.cy() < v.cy()+2*rowH {
+				c := *v
+				c.date = v.date.Add(time.Duration(x.timeOfDay) * time.Second)
+				c.hasTime, c.secs, c.conf = true, x.secs, min(v.conf, x.conf)
+				cands = append(cands, &c)
+				break
+			}
 		}
 	}
 	if len(cands) == 0 {

@@ -427,6 +427,20 @@ func TestExtract(t *testing.T) {
 			[]cell{{0, "Total"}, {30, "S/ 45.00"}},
 			[]cell{{0, "18:42 - 21/11/2026"}},
 		), want{"12345678", "", "45.00", "PEN", "2026-11-21T18:42:00-05:00"}},
+		{"date and time labels lost: the date and the time on the row below", layout(
+			[]cell{{0, "Código de pago"}, {30, "17120777"}},
+			[]cell{{30, "7 ago. 2026"}},
+			[]cell{{30, "4:08 p. m."}},
+			[]cell{{0, "N° de operación"}, {30, "380052399127"}},
+		), want{"17120777", "380052399127", "", "", "2026-08-07T16:08:00-05:00"}},
+		{"a date alone, no time near it: no payment time guessed", layout(
+			[]cell{{0, "Código de pago"}, {30, "17120777"}},
+			[]cell{{30, "7 ago. 2026"}},
+			[]cell{{0, "N° de operación"}, {30, "380052399127"}},
+			[]cell{{0, "Atención 24 horas"}},
+			[]cell{{0, "Central 311-9898"}},
+			[]cell{{30, "4:08 p. m."}},
+		), want{"17120777", "380052399127", "", "", ""}},
 		{"english labels", layout(
 			[]cell{{0, "Payment code:"}, {30, "12345678"}},
 			[]cell{{0, "Transaction ID:"}, {30, "99887766"}},
