@@ -387,10 +387,18 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 // and the dark panels of light text just above or below it
 // (takePanelText); or an empty rectangle when the region covers nearly
 // the whole image (a screenshot) or too little of it.
+//
+// The region is taken at a threshold lowered towards the background, so
+// paper under uneven light stays one region. Paper on a light table
+// (grey-white on beige, a few levels apart, under light falling across
+// both) runs into the table, and no threshold parts them: the picture
+// would be read whole, the table's grain turned to specks that crowd the
+// small print. Then the table's light is taken out (aboveBorderPlane) and
+// the region looked for again, kept when it is a sheet: clear of two
+// edges, filling sheetFill of its bounds.
 func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
 	s := downscale(g, f)
-	w, h := s.Rect.Dx(), s.Rect.Dy()
 	t := otsu(s)
 	// Paper under uneven light is darker on one side: lower the threshold
 	// part of the way towards the background's mean so it stays one region.
@@ -404,6 +412,86 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	if nb > 0 {
 		t = uint8(float64(t) - 0.4*(float64(t)-float64(below)/float64(nb)))
 	}
+	r, pn, sheet := documentAt(g, s, f, t, 0)
+	if !sheet && r.Empty() {
+		if p, ok := aboveBorderPlane(s); ok {
+			if r2, pn2, ok := documentAt(g, p, f, max(otsu(p), 128+planeApart/2), sheetFill); ok {
+				return r2, pn2
+			}
+		}
+	}
+	return r, pn
+}
+
+// sheetFill is how much of its bounds a region brighter than the
+// background's plane must fill to be a sheet (findDocument); its print
+// leaves holes in it.
+const sheetFill = 0.7
+
+// aboveBorderPlane returns s less the plane fitted by least squares to its
+// outer ring (two cells deep), plus 128: a background lit unevenly comes
+// out flat, and paper on it a few levels brighter stands out everywhere,
+// above Otsu's threshold or 128 + planeApart/2, the higher (on a page of
+// dense print, Otsu's alone parts the print from the rest).
+// ok is false when the picture is too small, or when no pixel stands
+// planeApart levels above the plane: nothing is brighter than the table.
+func aboveBorderPlane(s *image.Gray) (*image.Gray, bool) {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	if w < 20 || h < 20 {
+		return nil, false
+	}
+	// Normal equations of v = a + b·x + c·y over the ring.
+	var n, sx, sy, sxx, syy, sxy, sv, sxv, syv float64
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if x >= 2 && x < w-2 && y >= 2 && y < h-2 {
+				continue
+			}
+			X, Y, V := float64(x), float64(y), float64(s.Pix[y*s.Stride+x])
+			n++
+			sx, sy, sxx, syy, sxy = sx+X, sy+Y, sxx+X*X, syy+Y*Y, sxy+X*Y
+			sv, sxv, syv = sv+V, sxv+X*V, syv+Y*V
+		}
+	}
+	m := [3][4]float64{{n, sx, sy, sv}, {sx, sxx, sxy, sxv}, {sy, sxy, syy, syv}}
+	for i := 0; i < 3; i++ { // Gauss-Jordan; the ring's matrix is well conditioned
+		if math.Abs(m[i][i]) < 1e-9 {
+			return nil, false
+		}
+		for j := 0; j < 3; j++ {
+			if j != i {
+				k := m[j][i] / m[i][i]
+				for c := i; c < 4; c++ {
+					m[j][c] -= k * m[i][c]
+				}
+			}
+		}
+	}
+	a, b, c := m[0][3]/m[0][0], m[1][3]/m[1][1], m[2][3]/m[2][2]
+	p := image.NewGray(image.Rect(0, 0, w, h))
+	bright := 0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			d := float64(s.Pix[y*s.Stride+x]) - (a + b*float64(x) + c*float64(y))
+			if d >= planeApart {
+				bright++
+			}
+			p.Pix[y*p.Stride+x] = uint8(clamp(int(math.Round(128+d)), 0, 255))
+		}
+	}
+	return p, float64(bright) >= 0.08*float64(w*h)
+}
+
+// planeApart is how many levels above the background's plane paper must
+// stand (aboveBorderPlane): twice a photo's grain.
+const planeApart = 12
+
+// documentAt is findDocument at threshold t on s, g shrunk f times; sheet
+// reports a bright region found on a background (not the whole picture,
+// nor a dark screen). With fill > 0, a region filling less of its bounds
+// is no sheet.
+func documentAt(g, s *image.Gray, f int, t uint8, fill float64) (_ image.Rectangle, _ *panels, sheet bool) {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
 	lab := make([]int32, w*h)
 	var best, bestN int32 = 0, 0
 	var next int32 = 1
@@ -439,7 +527,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 		next++
 	}
 	if float64(bestN) < 0.08*float64(w*h) {
-		return image.Rectangle{}, nil
+		return image.Rectangle{}, nil, false
 	}
 	growShadowed(s, lab, best, t)
 	minX, minY, maxX, maxY := w, h, -1, -1
@@ -460,7 +548,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	// A bright region nearly the whole picture is a screenshot, or a light
 	// table around a screen in a dark theme.
 	if float64(maxX-minX+1) > 0.94*float64(w) && float64(maxY-minY+1) > 0.94*float64(h) {
-		return darkScreenRect(s, t, f, g.Rect), nil
+		return darkScreenRect(s, t, f, g.Rect), nil, false
 	}
 	// Touching two or more edges of the picture, the bright region is not
 	// a sheet on a background but paper and a light table run together,
@@ -472,13 +560,16 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 		}
 	}
 	if touch >= 2 {
-		return darkScreenRect(s, t, f, g.Rect), nil
+		return darkScreenRect(s, t, f, g.Rect), nil, false
+	}
+	if fill > 0 && float64(bestN) < fill*float64((maxX-minX+1)*(maxY-minY+1)) {
+		return image.Rectangle{}, nil, false
 	}
 	pad := 2 * f
 	r := image.Rect((minX*f)-pad, (minY*f)-pad, (maxX+1)*f+pad, (maxY+1)*f+pad).Intersect(g.Rect)
 	top, bot := takePanelText(lab, sizes, best, w, h, image.Rect(minX, minY, maxX+1, maxY+1))
 	if top == minY && bot == maxY+1 {
-		return r, nil
+		return r, nil, true
 	}
 	// The panels reach, at each column, from their outer row to the bright
 	// region's edge there: on a tilted photo the edge slants.
@@ -522,7 +613,7 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 		pn.n++
 	}
 	pn.bounds = image.Rect(minX*f-pad, top*f-pad, (maxX+1)*f+pad, bot*f+pad).Intersect(g.Rect)
-	return r, pn
+	return r, pn, true
 }
 
 // darkScreenRect is darkScreen's region of the small copy s (f times

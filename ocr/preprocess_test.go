@@ -241,3 +241,42 @@ func TestColumnThickness(t *testing.T) {
 		t.Fatalf("thickness %d, want 10", got)
 	}
 }
+
+// TestPaperOnLightTable: grey-white paper on a beige table, 25 levels
+// apart under light falling across both, so that no one threshold parts
+// them (the table's lit corner is brighter than the paper's dim one): the
+// paper is still found, with the table's light taken out. A plain table,
+// lit the same way, holds no sheet.
+func TestPaperOnLightTable(t *testing.T) {
+	paper := image.Rect(160, 120, 640, 1080)
+	picture := func(withPaper bool) *image.Gray {
+		g := image.NewGray(image.Rect(0, 0, 800, 1200))
+		rng := rand.New(rand.NewPCG(3, 4))
+		for y := 0; y < 1200; y++ {
+			for x := 0; x < 800; x++ {
+				v := 150 + 80*float64(x+y)/2000 + rng.NormFloat64()*3
+				p := image.Pt(x, y)
+				if withPaper && p.In(paper) {
+					v += 25
+					// lines of print
+					if (y-paper.Min.Y)%60 > 40 && (x-paper.Min.X)%14 > 3 && x < paper.Max.X-60 && x > paper.Min.X+40 {
+						v = 60
+					}
+				}
+				g.Pix[y*g.Stride+x] = uint8(clamp(int(v), 0, 255))
+			}
+		}
+		return g
+	}
+	g := picture(true)
+	if lit, dim := g.GrayAt(790, 1190).Y, g.GrayAt(165, 125).Y; lit <= dim+20 {
+		t.Fatalf("the table's lit corner (%d) should be brighter than the paper's dim one (%d)", lit, dim)
+	}
+	r, _ := findDocument(g)
+	if d := 12; r.Empty() || abs(r.Min.X-paper.Min.X) > d || abs(r.Min.Y-paper.Min.Y) > d || abs(r.Max.X-paper.Max.X) > d || abs(r.Max.Y-paper.Max.Y) > d {
+		t.Errorf("paper on a light table: document %v, want about %v", r, paper)
+	}
+	if r, _ := findDocument(picture(false)); !r.Empty() {
+		t.Errorf("a plain table: document %v, want none", r)
+	}
+}
