@@ -25,6 +25,7 @@ type Prepared struct {
 	Lightened   bool            // mid-tones lightened to part touching letters (PrepConfig.PartLetters)
 	Panels      int             // dark panels of light text found beside the document (PrepConfig.TakePanels)
 	Turn        int             // quarter turns counter-clockwise the upload was given before anything else (PrepConfig.Turn)
+	Denoised    bool            // grain averaged away before the crop (PrepConfig.Denoise)
 
 	preRotW, preRotH int         // size of the scaled page before rotation, to map boxes back
 	turnW, turnH     float64     // size of the upload before the turn, upload pixels
@@ -208,6 +209,11 @@ type PrepConfig struct {
 	// darker than paper (inkGray): values printed in a light brand colour
 	// come out dark. Used by the engine's colour pass.
 	InkGray bool
+	// Denoise averages each pixel with its eight neighbours before the
+	// crop: a photo's grain, darkened with the mid-tones, turns paper
+	// into specks that Tesseract reads as hundreds of words. Set by the
+	// engine when the first read finds such a page (grainWords).
+	Denoise bool
 }
 
 // sharpenBelow is SharpenBelow or its default.
@@ -256,6 +262,9 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 		pre = 1 / float64(f)
 	}
 	p := &Prepared{origin: img.Bounds().Min, upload: img.Bounds().Size()}
+	if cfg.Denoise {
+		g, p.Denoised = boxBlur(g, 1), true
+	}
 	if t := (cfg.Turn%4 + 4) % 4; t != 0 {
 		p.Turn, p.turnW, p.turnH = t, float64(g.Rect.Dx())/pre, float64(g.Rect.Dy())/pre
 		g = turn(g, t)
@@ -394,8 +403,8 @@ func Preprocess(img image.Image, cfg PrepConfig) *Prepared {
 // both) runs into the table, and no threshold parts them: the picture
 // would be read whole, the table's grain turned to specks that crowd the
 // small print. Then the table's light is taken out (aboveBorderPlane) and
-// the region looked for again, kept when it is a sheet: clear of two
-// edges, filling sheetFill of its bounds.
+// the region looked for again, kept when it is a sheet: clear of every
+// edge, filling sheetFill of its rows.
 func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	f := max(1, max(g.Rect.Dx(), g.Rect.Dy())/400)
 	s := downscale(g, f)
@@ -423,9 +432,9 @@ func findDocument(g *image.Gray) (image.Rectangle, *panels) {
 	return r, pn
 }
 
-// sheetFill is how much of its bounds a region brighter than the
-// background's plane must fill to be a sheet (findDocument); its print
-// leaves holes in it.
+// sheetFill is how much of each of its rows, from its first pixel to its
+// last, a region brighter than the background's plane must fill to be a
+// sheet (findDocument); its print leaves holes in it.
 const sheetFill = 0.7
 
 // aboveBorderPlane returns s less the plane fitted by least squares to its
@@ -488,7 +497,7 @@ const planeApart = 12
 
 // documentAt is findDocument at threshold t on s, g shrunk f times; sheet
 // reports a bright region found on a background (not the whole picture,
-// nor a dark screen). With fill > 0, a region filling less of its bounds
+// nor a dark screen). With fill > 0, a region filling less of its rows
 // is no sheet.
 func documentAt(g, s *image.Gray, f int, t uint8, fill float64) (_ image.Rectangle, _ *panels, sheet bool) {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
@@ -562,8 +571,24 @@ func documentAt(g, s *image.Gray, f int, t uint8, fill float64) (_ image.Rectang
 	if touch >= 2 {
 		return darkScreenRect(s, t, f, g.Rect), nil, false
 	}
-	if fill > 0 && float64(bestN) < fill*float64((maxX-minX+1)*(maxY-minY+1)) {
+	if fill > 0 && touch > 0 {
+		// The plane was fitted to the picture's border as the table's:
+		// paper reaching the border (a close photo) bent it, and the
+		// region found on it is the paper cut by a shadow.
 		return image.Rectangle{}, nil, false
+	}
+	if fill > 0 {
+		// Filled between each row's first and last pixel, not within the
+		// bounds: a sheet photographed askew fills only two thirds of them.
+		spanned := 0
+		for _, sp := range spans {
+			if sp[1] >= 0 {
+				spanned += sp[1] - sp[0] + 1
+			}
+		}
+		if float64(bestN) < fill*float64(spanned) {
+			return image.Rectangle{}, nil, false
+		}
 	}
 	pad := 2 * f
 	r := image.Rect((minX*f)-pad, (minY*f)-pad, (maxX+1)*f+pad, (maxY+1)*f+pad).Intersect(g.Rect)
