@@ -194,10 +194,7 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	if err != nil {
 		return nil, constancia.Wrap(err, constancia.EINTERNAL, "ocr failed")
 	}
-	// A page that reads as almost no words may be sideways or upside down
-	// (a photo whose file lost its orientation, as messaging apps strip
-	// it): every later pass reads it the way it reads upright. A picture
-	// without text-like marks (no document) has none to turn.
+	// A page of grain is read again with the grain averaged away (grainWords).
 	if len(words) > grainWords {
 		pc.Denoise = true
 		prep = Preprocess(img, pc)
@@ -205,6 +202,10 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 			return nil, constancia.Wrap(err, constancia.EINTERNAL, "ocr failed")
 		}
 	}
+	// A page that reads as almost no words may be sideways or upside down
+	// (a photo whose file lost its orientation, as messaging apps strip
+	// it): every later pass reads it the way it reads upright. A picture
+	// without text-like marks (no document) has none to turn.
 	first := pageRead{prep: prep, words: words}
 	if first.weigh(); first.sure < turnBelow && !prep.NoDocument {
 		if r := turnUpright(c, img, pc, first); r.turn != 0 {
@@ -327,6 +328,16 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 	return res, nil
 }
 
+// grainWords: a first read of more words than this is of a page of grain
+// (a light table's, or the paper's under a dim photo's noise): a page of
+// print reads 20–164 words on the dev corpus, while tickets whose grain
+// the flattening turned to specks read 270–540, lost their CIP or took
+// another's, and every further read of them took up to a minute (a
+// photo of the n6 probe, 63 s). Such a page is read again with its
+// grain averaged away (PrepConfig.Denoise): 5 s, every field but the
+// blurred CIP read (TestReadGrainyPhoto).
+const grainWords = 200
+
 // Orientation (Engine.ReadImage): a page whose first read has fewer than
 // turnBelow sure words is read turned. A turn is taken at once when it
 // reads at least turnWins sure words and more than twice as many, plus a
@@ -338,16 +349,6 @@ func (e *Engine) ReadImage(ctx context.Context, img image.Image) (res *Result, e
 // (unreadable photos) have fewer than 8, and on each their upright words
 // weigh 1.1–4 times any turn's (4.8–15, where the turned unreadable ones
 // that are taken weigh 13–15).
-// grainWords: a first read of more words than this is of a page of grain
-// (a light table's, or the paper's under a dim photo's noise): a page of
-// print reads 20–164 words on the dev corpus, while tickets whose grain
-// the flattening turned to specks read 270–540, lost their CIP or took
-// another's, and every further read of them took up to a minute (a
-// photo of the n6 probe, 63 s). Such a page is read again with its
-// grain averaged away (PrepConfig.Denoise): 5 s, every field but the
-// blurred CIP read (TestReadGrainyPhoto).
-const grainWords = 200
-
 const (
 	turnBelow     = 8
 	turnWins      = 8
