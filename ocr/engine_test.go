@@ -634,3 +634,41 @@ func TestReadTableTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestReadShopReceipts: shop receipts (a boleta, an English GST receipt),
+// half of them photos, read by Tesseract yield the total paid and the
+// date, and no CIP: they are not PagoEfectivo vouchers. A total read
+// wrong is never sure enough to verify.
+func TestReadShopReceipts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR integration test")
+	}
+	e := MustOpenEngine(t, 1)
+	const n = 12
+	totals, dates := 0, 0
+	for i := range n {
+		v, data := renderVoucher(t, 13, i, "receipt", synth.Options{Seed: 13*1000003 + uint64(i), Photo: i%2 == 1})
+		r := readData(t, e, data)
+		got, conf := r.Fields.Amount(), r.Confidence["amount"]
+		switch {
+		case got == v.Amount:
+			totals++
+		case conf >= 0.8:
+			t.Errorf("receipt %d (%s): total %s read %s at %.2f", i, v.Capture, v.Amount, got, conf)
+		default:
+			t.Logf("receipt %d (%s): total %s read %s at %.2f", i, v.Capture, v.Amount, got, conf)
+		}
+		if want := v.PaidAt[:10]; !r.Fields.PaidAt.IsZero() && r.Fields.PaidAt.Format(time.DateOnly) == want {
+			dates++
+		} else {
+			t.Logf("receipt %d (%s): date %s read %v", i, v.Capture, want, r.Fields.PaidAt)
+		}
+		if r.Fields.CIP != "" && r.Confidence["cip"] >= 0.5 {
+			t.Errorf("receipt %d (%s): a CIP %s read at %.2f", i, v.Capture, r.Fields.CIP, r.Confidence["cip"])
+		}
+	}
+	t.Logf("%d of %d totals, %d of %d dates", totals, n, dates, n)
+	if totals < 10 || dates < 11 {
+		t.Errorf("%d of %d totals and %d dates read, floors 10 and 11", totals, n, dates)
+	}
+}

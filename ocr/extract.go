@@ -149,9 +149,10 @@ type tok struct {
 }
 
 type line struct {
-	words []Word
-	text  string // words joined by spaces, after numeric repair
-	spans [][2]int
+	words  []Word
+	text   string // words joined by spaces, after numeric repair
+	points []int  // where text holds a decimal point OCR lost (lostPoint)
+	spans  [][2]int
 }
 
 // reGluedMeridian is a time read as one word with its meridian
@@ -235,7 +236,12 @@ func buildLines(words []Word) []line {
 		n := 0
 		for j, w := range l.words {
 			if j > 0 {
-				sb.WriteByte(' ')
+				if lostPoint(l.words, j) {
+					l.points = append(l.points, n)
+					sb.WriteByte('.')
+				} else {
+					sb.WriteByte(' ')
+				}
 				n++
 			}
 			t := repairNumeric(w.Text)
@@ -248,6 +254,31 @@ func buildLines(words []Word) []line {
 	sort.SliceStable(lines, func(a, b int) bool { return lines[a].words[0].Box.Min.Y < lines[b].words[0].Box.Min.Y })
 	return lines
 }
+
+// lostPoint reports whether words[j], the line's last word, is the cents
+// of a price whose decimal point OCR lost ("659" "00", a monospaced
+// receipt's point read as nothing): two digits, close after a number of
+// one to six digits that does not begin with a zero (a time or date that
+// lost its colon or slash: "08 30") and follows no other number (a phone
+// number, "311 98 98").
+func lostPoint(words []Word, j int) bool {
+	if j != len(words)-1 || j < 1 {
+		return false
+	}
+	whole, cents := repairNumeric(words[j-1].Text), repairNumeric(words[j].Text)
+	if len(cents) != 2 || !allDigits(cents) || len(whole) > 6 || !allDigits(whole) || (whole[0] == '0' && len(whole) > 1) {
+		return false
+	}
+	if j >= 2 && allDigits(strings.Trim(repairNumeric(words[j-2].Text), ".,")) {
+		return false
+	}
+	h := float64(max(words[j-1].Box.Dy(), words[j].Box.Dy()))
+	gap := float64(words[j].Box.Min.X - words[j-1].Box.Max.X)
+	return gap > 0 && gap < 1.2*h
+}
+
+// lostPointConf weighs an amount read across a decimal point OCR lost.
+const lostPointConf = 0.7
 
 // alnumCount is the number of letters and digits in s.
 func alnumCount(s string) int {
@@ -536,6 +567,11 @@ func lineItems(l line, li int) []*item {
 		// The amount is as sure as its digits: Tesseract gives a bare "S/"
 		// a low confidence even when it reads it right.
 		_, it.conf = boxOf(m[4], m[5])
+		for _, p := range l.points {
+			if p >= m[4] && p < m[5] {
+				it.conf *= lostPointConf
+			}
+		}
 	}
 	// "S/ 150": a whole amount after a currency sign. Less sure than one
 	// with cents: OCR may have lost the point of "1.50". Not "S/ 45.5".
@@ -566,23 +602,32 @@ func lineItems(l line, li int) []*item {
 		if m[1] < len(low) && strings.ContainsAny(low[m[1]:min(len(low), m[1]+1)], "-*") {
 			continue
 		}
+		// The number of a receipt's series, its dash read apart from it
+		// ("B004- 31245247"): a dash glued to letters or digits before it.
+		if k := len(strings.TrimRight(low[:m[0]], " ")); k >= 2 && k < m[0] && low[k-1] == '-' && isAlnum(low[k-2]) {
+			continue
+		}
 		add(m[0], m[1], &item{kind: kNum, text: low[m[0]:m[1]]})
 	}
 	// Labels: longest dictionary phrase at each token, on the free text.
 	// A phrase may also be one token, its words run together ("CODIGOCIP:"
 	// where a narrow font's word gap is lost).
+	// Of phrases as long, the one read with fewer edits: "EMISION" is
+	// the issue's label, not a Comisión two edits away.
 	toks := tokens(low, taken)
 	for i := 0; i < len(toks); {
-		best, bestWords, bestN := -1, 0, 0
+		best, bestWords, bestN, bestEdits := -1, 0, 0, 0
 		for di, ph := range labelPhrases {
 			ws := ph.words
-			if len(ws) <= bestWords {
+			if len(ws) < bestWords {
 				continue
 			}
 			if i+len(ws) <= len(toks) && similarAll(toks[i:i+len(ws)], ws) && onePhrase(toks[i:i+len(ws)], taken) {
-				best, bestWords, bestN = di, len(ws), len(ws)
-			} else if len(ws) > 1 && len(ph.joined) >= 6 && runTogether(toks[i].s, ph.joined) {
-				best, bestWords, bestN = di, len(ws), 1
+				if e := editsAll(toks[i:i+len(ws)], ws); len(ws) > bestWords || e < bestEdits {
+					best, bestWords, bestN, bestEdits = di, len(ws), len(ws), e
+				}
+			} else if len(ws) > 1 && len(ws) > bestWords && len(ph.joined) >= 6 && runTogether(toks[i].s, ph.joined) {
+				best, bestWords, bestN, bestEdits = di, len(ws), 1, lev(strings.TrimSuffix(toks[i].s, ":"), ph.joined)
 			}
 		}
 		if best < 0 {
@@ -607,6 +652,54 @@ func lineItems(l line, li int) []*item {
 		i += bestN
 	}
 	return out
+}
+
+// itemColumns are the words that head a receipt's item table besides its
+// money column ("Description  Qty  Price  Total", "Cant. Descripción
+// P.Unit Importe", "GST Summary  Amount(RM)  Tax(RM)").
+var itemColumns = map[string]bool{
+	"qty": true, "quantity": true, "cant": true, "cantidad": true, "price": true, "precio": true,
+	"description": true, "desc": true, "descripcion": true, "item": true, "items": true,
+	"articulo": true, "producto": true, "disc": true, "unit": true, "unitario": true,
+	"summary": true, "uom": true, "punit": true, "tax": true, "gst": true, "igv": true,
+}
+
+// columnHeaders turns the labels of an item table's header row into
+// text: a row that holds no value and, beside a money label ("Total",
+// "Amount", "Importe"), names an item column. Such a label heads the
+// prices (or the item codes: "CODE/DESC") under it, none of which is the
+// payment's. A voucher's own header row ("CIP  Monto  Fecha" over one row
+// of values) names no item column and keeps its labels.
+func columnHeaders(words []Word, labels, values []*item, rowH float64) {
+	onRow := func(cy, y float64) bool { return math.Abs(cy-y) < rowH*0.4 }
+	var heads []*item
+	for _, l := range labels {
+		if l.kind != kMoney {
+			continue
+		}
+		cy, valued, named := l.cy(), false, false
+		for _, v := range values {
+			valued = valued || onRow(v.cy(), cy)
+		}
+		for _, w := range words {
+			if !onRow(float64(w.Box.Min.Y+w.Box.Max.Y)/2, cy) {
+				continue
+			}
+			for _, piece := range strings.FieldsFunc(fold(w.Text), func(r rune) bool { return r < 'a' || r > 'z' }) {
+				named = named || itemColumns[piece]
+			}
+		}
+		if named && !valued {
+			heads = append(heads, l)
+		}
+	}
+	for _, h := range heads {
+		for _, l := range labels {
+			if onRow(l.cy(), h.cy()) {
+				l.kind, l.role, l.prio = kText, rNone, 0
+			}
+		}
+	}
 }
 
 // digitLetter is the letter a digit stands for inside a word.
@@ -735,6 +828,15 @@ func similarAll(ts []ltok, ws []string) bool {
 		}
 	}
 	return true
+}
+
+// editsAll is how many edits make the tokens ts the label words ws.
+func editsAll(ts []ltok, ws []string) int {
+	n := 0
+	for k, w := range ws {
+		n += lev(strings.TrimSuffix(ts[k].s, ":"), w)
+	}
+	return n
 }
 
 func similar(t, w string) bool {
@@ -1104,6 +1206,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	}
 	byPos(labels)
 	byPos(values)
+	columnHeaders(words, labels, values, rowH)
 	// A number set under a text label on the next row, left-aligned with
 	// it (a stacked layout: "AGENTE" over "418534"), is that label's: a
 	// code label further up whose own value went unread must not take it.
@@ -1303,13 +1406,32 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Fields.PaidAt, res.Fields.TimeShown = t.date, map[bool]string{true: "second", false: "minute"}[t.secs]
 		res.Confidence["paid_at"] = t.conf * 0.6
 		res.Boxes["paid_at"] = t.box
-	} else {
-		if v, basis := unlabelledDateTime(labels, values, rowH); v != nil {
-			res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
-			res.Confidence["paid_at"] = v.conf * basis
-			res.basis["paid_at"] = basis
-			res.Boxes["paid_at"] = v.box
+	} else if v, basis := unlabelledDateTime(labels, values, rowH); v != nil {
+		res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
+		res.Confidence["paid_at"] = v.conf * basis
+		res.basis["paid_at"] = basis
+		res.Boxes["paid_at"] = v.box
+	} else if l := pick(rIssued); l != nil && l.pair.kind == kDate && !anyRole(labels, rCIP) {
+		// A shop receipt (a boleta, a factura) dates itself by its issue
+		// ("Fecha de emisión"): the sale and its payment. Not on a page
+		// that names a CIP, where the issue is the payment code's creation
+		// (PagoEfectivo's page), before the payment.
+		v := l.pair
+		basis := issuedConf
+		if !v.hasTime {
+			basis *= 0.6
 		}
+		res.Fields.PaidAt = v.date
+		switch {
+		case !v.hasTime:
+		case v.secs:
+			res.Fields.TimeShown = "second"
+		default:
+			res.Fields.TimeShown = "minute"
+		}
+		res.Confidence["paid_at"] = v.conf * basis
+		res.basis["paid_at"] = basis
+		res.Boxes["paid_at"] = v.box
 	}
 	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
 		res.aside("printed_at", l, pairConf(l))
@@ -1419,6 +1541,21 @@ func unlabelledDateTime(labels, values []*item, rowH float64) (*item, float64) {
 		}
 	}
 	return cands[0], 0.9
+}
+
+// issuedConf weighs a receipt's issue date taken as its payment date:
+// below the 0.8 that verifies, so an agent confirms what the receipt
+// calls its issue.
+const issuedConf = 0.75
+
+// anyRole reports whether a label of role r was read, paired or not.
+func anyRole(labels []*item, r role) bool {
+	for _, l := range labels {
+		if l.role == r {
+			return true
+		}
+	}
+	return false
 }
 
 // orphanLabels returns, for each key field, the box of the

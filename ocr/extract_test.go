@@ -57,6 +57,12 @@ func TestExtract(t *testing.T) {
 		words []Word
 		want  want
 	}{
+		{"Nro. de comprobante names the operation", layout(
+			[]cell{{0, "CIP"}, {30, "41235567"}},
+			[]cell{{0, "Importe"}, {30, "S/ 15.00"}},
+			[]cell{{0, "Fecha"}, {30, "05/12/2026 22:05"}},
+			[]cell{{0, "Nro. de comprobante"}, {30, "998877"}},
+		), want{"41235567", "998877", "15.00", "PEN", "2026-12-05T22:05:00-05:00"}},
 		{"app screen, same-row labels", layout(
 			[]cell{{10, "Monto pagado"}},
 			[]cell{{10, "S/ 6.00"}},
@@ -1376,6 +1382,207 @@ func TestMergeSpecificLabel(t *testing.T) {
 				"paid_at": c.a.Fields.PaidAt.Format(time.RFC3339)}[c.field]
 			if got != c.want || math.Abs(c.a.Confidence[c.field]-c.wantConf) > 0.01 {
 				t.Errorf("%s = %s at %.2f, want %s at %.2f", c.field, got, c.a.Confidence[c.field], c.want, c.wantConf)
+			}
+		})
+	}
+}
+
+// TestExtractReceipts: a shop receipt, no PagoEfectivo voucher, yields
+// the total paid and its date. It prints several totals (with and without
+// tax, rounded, the quantity), what was tendered and the change, and an
+// item table headed by a money column; a boleta dates itself by its issue.
+func TestExtractReceipts(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		words       []Word
+		total, date string
+	}{
+		{"stationery", layout(
+			[]cell{{4, "SANYU STATIONERY SHOP"}},
+			[]cell{{0, "NO. 31G&33G, JALAN SETIA INDAH X ,U13/X"}},
+			[]cell{{0, "40170 SETIA ALAM"}},
+			[]cell{{0, "Tel: +603-3362 4137"}},
+			[]cell{{0, "GST ID No: 001531760640"}},
+			[]cell{{8, "TAX INVOICE"}},
+			[]cell{{0, "SANYU SUPPLY SDN BHD (1135772-K)"}},
+			[]cell{{0, "1. 2012-0043"}},
+			[]cell{{0, "1 X 8.70"}, {30, "8.70 SR"}},
+			[]cell{{0, "JOURNAL BOOK 80PGS A4 70G"}},
+			[]cell{{0, "Total Sales Inclusive GST @6%"}, {34, "8.70"}},
+			[]cell{{0, "Discount"}, {34, "0.00"}},
+			[]cell{{0, "Total"}, {34, "8.70"}},
+			[]cell{{0, "Round Adj"}, {34, "0.00"}},
+			[]cell{{0, "Final Total"}, {34, "8.70"}},
+			[]cell{{0, "CASH"}, {34, "10.00"}},
+			[]cell{{0, "CHANGE"}, {34, "1.30"}},
+			[]cell{{0, "GST Summary"}, {16, "Amount(RM)"}, {28, "Tax(RM)"}},
+			[]cell{{0, "SR @ 6%"}, {16, "8.21"}, {28, "0.49"}},
+			[]cell{{0, "INV NO: CS-SA-0076015"}},
+			[]cell{{0, "DATE : 05/04/2017"}},
+		), "8.70", "2017-04-05"},
+		{"book shop", layout(
+			[]cell{{0, "BOOK TA .K (TAMAN DAYA) SDN BHD"}},
+			[]cell{{0, "789417-W"}},
+			[]cell{{0, "NO.5: 55,57 & 59, JALAN SAGU 18,"}},
+			[]cell{{0, "81100 JOHOR BAHRU,"}},
+			[]cell{{0, "DOCUMENT NO : TD01167104"}},
+			[]cell{{0, "DATE: 25/12/2018 8:13:39 PM"}},
+			[]cell{{0, "CASHIER: MANIS"}},
+			[]cell{{0, "CASH BILL"}},
+			[]cell{{0, "CODE/DESC"}, {16, "PRICE"}, {24, "DISC"}, {32, "AMOUNT"}},
+			[]cell{{0, "QTY"}, {16, "RM"}, {32, "RM"}},
+			[]cell{{0, "9556939040116 KF MODELLING CLAY KIDDY FISH"}},
+			[]cell{{0, "1 PC * 9.000"}, {24, "0.00"}, {32, "9.00"}},
+			[]cell{{20, "TOTAL:"}, {32, "9.00"}},
+			[]cell{{10, "ROUNDING ADJUSTMENT"}, {32, "0.00"}},
+			[]cell{{10, "ROUNDED TOTAL (RM):"}, {32, "9.00"}},
+			[]cell{{20, "CASH"}, {32, "10.00"}},
+			[]cell{{20, "CHANGE"}, {32, "1.00"}},
+		), "9.00", "2018-12-25"},
+		{"restaurant with GST and rounding", layout(
+			[]cell{{4, "RESTORAN WAN SHENG"}},
+			[]cell{{0, "002043319-W"}},
+			[]cell{{0, "No.2, Jalan Temenggung 19/9,"}},
+			[]cell{{0, "GST Reg. No: 001335787520"}},
+			[]cell{{8, "TAX INVOICE"}},
+			[]cell{{0, "Invoice No: 1044032"}},
+			[]cell{{0, "Date: 29/03/2018 13:21:55"}},
+			[]cell{{0, "Cashier: NICOLE"}},
+			[]cell{{0, "Description"}, {18, "Qty"}, {24, "Price"}, {32, "Total"}},
+			[]cell{{0, "Teh (B)"}, {18, "2"}, {24, "2.10"}, {32, "4.20 SR"}},
+			[]cell{{0, "Kopi (B)"}, {18, "1"}, {24, "2.10"}, {32, "2.10 SR"}},
+			[]cell{{0, "Total Qty: 3"}, {32, "6.30"}},
+			[]cell{{0, "Total (Excluding GST):"}, {32, "5.94"}},
+			[]cell{{0, "Total GST @6%:"}, {32, "0.36"}},
+			[]cell{{0, "Total (Inclusive of GST):"}, {32, "6.30"}},
+			[]cell{{0, "Total:"}, {32, "6.30"}},
+			[]cell{{0, "CASH"}, {32, "10.00"}},
+			[]cell{{0, "Change"}, {32, "3.70"}},
+		), "6.30", "2018-03-29"},
+		{"hardware, date with dashes", layout(
+			[]cell{{0, "SYARIKAT PERNIAGAAN GIN KEE"}},
+			[]cell{{0, "(81109-A)"}},
+			[]cell{{0, "NO 290, JALAN AIR PANAS,"}},
+			[]cell{{0, "TEL : 03-40210276"}},
+			[]cell{{0, "GST ID : 000750673920"}},
+			[]cell{{6, "SIMPLIFIED TAX INVOICE"}},
+			[]cell{{24, "CASH"}},
+			[]cell{{0, "DOC NO"}, {10, ": CS00012780"}},
+			[]cell{{0, "DATE"}, {10, ": 21-06-2018"}},
+			[]cell{{0, "CASHIER"}, {10, ": USER"}},
+			[]cell{{0, "TIME"}, {10, ": 09:36:00"}},
+			[]cell{{0, "ITEM"}, {14, "QTY"}, {20, "U/P"}, {28, "AMOUNT"}},
+			[]cell{{0, "1953 PVC PIPE"}, {14, "2"}, {20, "5.30"}, {28, "10.60 SR"}},
+			[]cell{{0, "TOTAL QTY: 2"}},
+			[]cell{{0, "TOTAL SALES (EXCLUDING GST) :"}, {30, "10.00"}},
+			[]cell{{0, "DISCOUNT"}, {30, "0.00"}},
+			[]cell{{0, "TOTAL GST :"}, {30, "0.60"}},
+			[]cell{{0, "ROUNDING :"}, {30, "0.00"}},
+			[]cell{{0, "TOTAL SALES (INCLUSIVE OF GST) :"}, {30, "10.60"}},
+			[]cell{{0, "CASH :"}, {30, "50.00"}},
+			[]cell{{0, "CHANGE :"}, {30, "39.40"}},
+		), "10.60", "2018-06-21"},
+		{"RM sign and Total Amount", layout(
+			[]cell{{0, "99 SPEED MART S/B (519537-X)"}},
+			[]cell{{0, "LOT P.T. 2811, JALAN ANGSA,"}},
+			[]cell{{0, "GST ID. : 000181747712"}},
+			[]cell{{0, "INVOICE NO : 18278/102/T0171"}},
+			[]cell{{0, "02:21 PM"}, {18, "570023 28-03-18"}},
+			[]cell{{0, "560 100PLUS 1.5L"}, {28, "RM 4.75 S"}},
+			[]cell{{0, "Total Sales Incl GST"}, {28, "RM 4.75"}},
+			[]cell{{0, "Rounding Adj"}, {28, "RM 0.00"}},
+			[]cell{{0, "Total Amount"}, {28, "RM 4.75"}},
+			[]cell{{0, "Cash"}, {28, "RM 5.00"}},
+			[]cell{{0, "Change"}, {28, "RM 0.25"}},
+		), "4.75", "2018-03-28"},
+		{"month name date", layout(
+			[]cell{{0, "UNIHAKKA INTERNATIONAL SDN BHD"}},
+			[]cell{{0, "12 Mar 2018 18:51"}},
+			[]cell{{0, "(867388-U)"}},
+			[]cell{{0, "Bill No: 12345"}},
+			[]cell{{0, "SR I/C-Chicken"}, {28, "$3.70"}},
+			[]cell{{0, "Total Amount:"}, {28, "$3.70"}},
+			[]cell{{0, "GST @6% Included in Total:"}, {28, "$0.21"}},
+			[]cell{{0, "CASH"}, {28, "$3.70"}},
+		), "3.70", "2018-03-12"},
+		{"Peru boleta", layout(
+			[]cell{{4, "BODEGA DON PEPE E.I.R.L."}},
+			[]cell{{0, "RUC: 20601234567"}},
+			[]cell{{0, "BOLETA DE VENTA ELECTRONICA"}},
+			[]cell{{0, "B001-00012345"}},
+			[]cell{{0, "Fecha de emisión: 03/12/2026 19:20"}},
+			[]cell{{0, "2 GASEOSA 500ML"}, {28, "7.00"}},
+			[]cell{{0, "1 PAN"}, {28, "0.50"}},
+			[]cell{{0, "OP. GRAVADA"}, {28, "6.36"}},
+			[]cell{{0, "IGV 18%"}, {28, "1.14"}},
+			[]cell{{0, "TOTAL"}, {24, "S/ 7.50"}},
+			[]cell{{0, "EFECTIVO"}, {24, "S/ 10.00"}},
+			[]cell{{0, "VUELTO"}, {24, "S/ 2.50"}},
+		), "7.50", "2026-12-03"},
+		{"boleta dated FECHA EMISION, its Emisión no Comisión", layout(
+			[]cell{{0, "BOLETA DE VENTA ELECTRONICA"}},
+			[]cell{{0, "B004- 31245247"}},
+			[]cell{{0, "FECHA EMISION: 13/02/2026 18:49"}},
+			[]cell{{0, "CANT DESCRIPCION"}, {30, "IMPORTE"}},
+			[]cell{{0, "1 PAN FRANCES"}, {32, "88.20"}},
+			[]cell{{0, "2 DETERGENTE"}, {32, "88.30"}},
+			[]cell{{0, "OP. GRAVADA"}, {32, "224.40"}},
+			[]cell{{0, "IGV 18%"}, {32, "40.40"}},
+			[]cell{{0, "TOTAL"}, {30, "S/ 264.80"}},
+			[]cell{{0, "EFECTIVO"}, {30, "S/ 270.00"}},
+			[]cell{{0, "VUELTO"}, {30, "S/ 5.20"}},
+		), "264.80", "2026-02-13"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := extract(tc.words, image.Rect(0, 0, 1000, 1000))
+			f := r.Fields
+			got, date := "", ""
+			if f.HasAmount {
+				got = FormatCents(f.AmountCents)
+			}
+			if !f.PaidAt.IsZero() {
+				date = f.PaidAt.Format(time.DateOnly)
+			}
+			if got != tc.total || date != tc.date {
+				t.Errorf("got total %q date %q (confidence %.2f, %.2f), want %q %q", got, date, r.Confidence["amount"], r.Confidence["paid_at"], tc.total, tc.date)
+			}
+			if r.Fields.CIP != "" {
+				t.Errorf("a receipt read a CIP %q", r.Fields.CIP)
+			}
+		})
+	}
+}
+
+// TestLostPoint: a price whose decimal point OCR lost ("659" "00", two
+// words close together at the end of a line) is read as 659.00, less
+// surely; a phone number's digit groups and a time or date whose colon
+// or slash was lost are not prices.
+func TestLostPoint(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		words  []Word
+		amount string // "" when none may be read
+	}{
+		{"cents after a lost point", layout(
+			[]cell{{0, "TOTAL AMOUNT"}, {26, "659"}, {30, "00"}},
+		), "659.00"},
+		{"a phone number", layout(
+			[]cell{{0, "Total"}, {26, "311 98 98"}},
+		), ""},
+		{"a time that lost its colon", layout(
+			[]cell{{0, "Total"}, {26, "08"}, {29, "30"}},
+		), ""},
+		{"digits far apart", layout(
+			[]cell{{0, "Total"}, {16, "659"}, {30, "00"}},
+		), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := extract(tc.words, image.Rect(0, 0, 1000, 1000))
+			if got := r.Fields.Amount(); got != tc.amount {
+				t.Fatalf("amount %q, want %q", got, tc.amount)
+			}
+			if tc.amount != "" && r.Confidence["amount"] > 0.9*lostPointConf {
+				t.Errorf("amount read across a lost point at %.2f, want at most %.2f", r.Confidence["amount"], 0.9*lostPointConf)
 			}
 		})
 	}

@@ -77,6 +77,7 @@ var labelDefs = []labelDef{
 	{"nro de referencia", kNum, rOperation, 1}, {"referencia", kNum, rOperation, 1},
 	{"nro de constancia", kNum, rOperation, 1}, {"n de constancia", kNum, rOperation, 1}, {"no de constancia", kNum, rOperation, 1},
 	{"numero de constancia", kNum, rOperation, 1}, {"nro constancia", kNum, rOperation, 1},
+	{"nro de comprobante", kNum, rOperation, 1}, {"n de comprobante", kNum, rOperation, 1}, {"numero de comprobante", kNum, rOperation, 1},
 	{"operation number", kNum, rOperation, 3}, {"transaction id", kNum, rOperation, 2}, {"transaction number", kNum, rOperation, 2},
 	{"transaction", kNum, rOperation, 1}, {"reference number", kNum, rOperation, 1}, {"reference", kNum, rOperation, 1},
 	// amount
@@ -90,6 +91,28 @@ var labelDefs = []labelDef{
 	{"efectivo", kMoney, rOther, 0}, {"vuelto", kMoney, rOther, 0}, {"recibido", kMoney, rOther, 0},
 	{"cambio", kMoney, rOther, 0}, {"igv", kMoney, rCharge, 0}, {"subtotal", kMoney, rCharge, 0},
 	{"comision agente", kMoney, rFee, 0},
+	// A shop receipt prints several totals: the one paid is named as such
+	// ("Grand Total", "Total (Inclusive of GST)", "Amount Due") and ranks
+	// above a bare "Total"; the parts of the sum, the quantity and what was
+	// tendered are no payment ("Total Qty", "Total GST", "Total (Excluding
+	// GST)", "Rounding", "Cash", "Change").
+	{"grand total", kMoney, rTotal, 2}, {"final total", kMoney, rTotal, 2}, {"rounded total", kMoney, rTotal, 2},
+	{"total rounded", kMoney, rTotal, 2}, {"nett total", kMoney, rTotal, 2}, {"net total", kMoney, rTotal, 2},
+	{"total amount", kMoney, rTotal, 2}, {"total due", kMoney, rTotal, 2}, {"amount due", kMoney, rTotal, 2},
+	{"total payable", kMoney, rTotal, 2}, {"amount payable", kMoney, rTotal, 2}, {"total amount payable", kMoney, rTotal, 2},
+	{"total inclusive gst", kMoney, rTotal, 2}, {"total inclusive of gst", kMoney, rTotal, 2}, {"total incl gst", kMoney, rTotal, 2},
+	{"total sales inclusive gst", kMoney, rTotal, 2}, {"total sales inclusive of gst", kMoney, rTotal, 2},
+	{"total sales incl gst", kMoney, rTotal, 2}, {"importe total a pagar", kMoney, rTotal, 2},
+	{"total qty", kNum, rOther, 0}, {"total quantity", kNum, rOther, 0}, {"total items", kNum, rOther, 0},
+	{"total item", kNum, rOther, 0}, {"total gst", kMoney, rCharge, 0}, {"total tax", kMoney, rCharge, 0},
+	{"gst", kMoney, rCharge, 0}, {"tax", kMoney, rCharge, 0}, {"sub total", kMoney, rCharge, 0},
+	{"total excluding gst", kMoney, rCharge, 0}, {"total exclusive of gst", kMoney, rCharge, 0}, {"total excl gst", kMoney, rCharge, 0},
+	{"total sales excluding gst", kMoney, rCharge, 0}, {"total sales exclusive of gst", kMoney, rCharge, 0},
+	{"total sales excl gst", kMoney, rCharge, 0}, {"included in total", kMoney, rCharge, 0},
+	{"rounding", kMoney, rCharge, 0}, {"rounding adjustment", kMoney, rCharge, 0}, {"rounding adj", kMoney, rCharge, 0},
+	{"round adj", kMoney, rCharge, 0}, {"total discount", kMoney, rCharge, 0}, {"total savings", kMoney, rCharge, 0},
+	{"cash", kMoney, rOther, 0}, {"change", kMoney, rOther, 0}, {"tendered", kMoney, rOther, 0},
+	{"op gravada", kMoney, rCharge, 0}, {"op exonerada", kMoney, rCharge, 0}, {"op inafecta", kMoney, rCharge, 0},
 	{"amount paid", kMoney, rAmount, 4}, {"amount", kMoney, rAmount, 3}, {"total paid", kMoney, rTotal, 2},
 	{"fee", kMoney, rFee, 0}, {"commission", kMoney, rFee, 0},
 	// date and time
@@ -106,7 +129,7 @@ var labelDefs = []labelDef{
 	{"hora de operacion", kTime, rTime, 3}, {"hora de la operacion", kTime, rTime, 3}, {"hora de transaccion", kTime, rTime, 3},
 	{"impreso", kDate, rPrinted, 0}, {"fecha de impresion", kDate, rPrinted, 0}, {"impresion", kDate, rPrinted, 0},
 	{"impreso el", kDate, rPrinted, 0}, {"fecha impresion", kDate, rPrinted, 0}, {"f impresion", kDate, rPrinted, 0},
-	{"fecha de emision", kDate, rIssued, 0}, {"emision", kDate, rIssued, 0}, {"emitido", kDate, rIssued, 0},
+	{"fecha de emision", kDate, rIssued, 0}, {"fecha emision", kDate, rIssued, 0}, {"emision", kDate, rIssued, 0}, {"emitido", kDate, rIssued, 0},
 	{"fecha contable", kDate, rOther, 0}, {"fecha de vencimiento", kDate, rOther, 0}, {"vence", kDate, rOther, 0},
 	{"vencimiento", kDate, rOther, 0}, {"fecha de expiracion", kDate, rOther, 0}, {"expira", kDate, rOther, 0},
 	{"fecha de creacion", kDate, rIssued, 0}, {"generado", kDate, rIssued, 0},
@@ -123,6 +146,11 @@ var labelDefs = []labelDef{
 	{"cod autorizacion", kNum, rOther, 0}, {"pedido", kNum, rOther, 0}, {"orden", kNum, rOther, 0},
 	{"nro de orden", kNum, rOther, 0}, {"id", kNum, rOther, 0}, {"ticket", kNum, rOther, 0},
 	{"cod establecimiento", kNum, rOther, 0}, {"establecimiento", kNum, rOther, 0},
+	// a shop receipt's own numbers
+	{"invoice no", kNum, rOther, 0}, {"invoice", kNum, rOther, 0}, {"inv no", kNum, rOther, 0},
+	{"bill no", kNum, rOther, 0}, {"receipt no", kNum, rOther, 0}, {"doc no", kNum, rOther, 0},
+	{"document no", kNum, rOther, 0}, {"serie", kNum, rOther, 0}, {"factura", kNum, rOther, 0},
+	{"boleta", kNum, rOther, 0}, {"nro de boleta", kNum, rOther, 0}, {"nro de factura", kNum, rOther, 0},
 	// text-valued labels: not aligned
 	{"empresa", kText, rNone, 0}, {"comercio", kText, rNone, 0}, {"concepto", kText, rNone, 0},
 	{"canal", kText, rNone, 0}, {"agente", kText, rNone, 0}, {"cajero", kText, rNone, 0},

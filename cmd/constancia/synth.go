@@ -83,7 +83,7 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 	n := fs.Int("n", 20, "number of vouchers")
 	seed := fs.Uint64("seed", 1, "generator seed")
 	var o genOptions
-	fs.StringVar(&o.Template, "template", "", "draw only this template: thermal, app, stacked, header, table or wallet (default: a random mix of the first three)")
+	fs.StringVar(&o.Template, "template", "", "draw only this template: thermal, app, stacked, header, table, wallet or receipt (a shop receipt, no CIP) (default: a random mix of the first three)")
 	fs.StringVar(&o.Edit, "edit", "", "edit every voucher as an image editor would: amount (its TOTAL left as printed), date (its print stamp and weekday left) or cip (pasted 5–9 % larger or smaller; app template)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,15 +92,17 @@ func (m *Main) runSynth(ctx context.Context, args []string) error {
 		return usageError{"synth: --out DIR is required and -n must be 1..100000"}
 	}
 	switch o.Template {
-	case "", "thermal", "app", "stacked", "header", "table", "wallet":
+	case "", "thermal", "app", "stacked", "header", "table", "wallet", "receipt":
 	default:
-		return usageError{"synth: --template must be thermal, app, stacked, header, table or wallet"}
+		return usageError{"synth: --template must be thermal, app, stacked, header, table, wallet or receipt"}
 	}
 	switch {
 	case o.Edit != "" && o.Edit != "amount" && o.Edit != "date" && o.Edit != "cip":
 		return usageError{"synth: --edit must be amount, date or cip"}
 	case o.Edit == "cip" && o.Template != "app":
 		return usageError{"synth: --edit cip is drawn by --template app only"}
+	case o.Edit != "" && o.Template == "receipt":
+		return usageError{"synth: --edit is not drawn on receipts"}
 	}
 	if _, err := generateWith(*out, *n, *seed, o); err != nil {
 		return err

@@ -197,6 +197,8 @@ func Render(v *Voucher, opt Options) ([]byte, error) {
 		img = renderTable(v, r)
 	case "wallet":
 		img = renderWallet(v, r)
+	case "receipt":
+		img = renderReceipt(v, r)
 	default:
 		img = renderApp(v, r)
 	}
@@ -579,6 +581,111 @@ func renderTable(v *Voucher, r *rand.Rand) *image.Gray {
 	row("Comisión", sign+"0.00")
 	row(pick(r, "Total cargado", "Total debitado"), m)
 	c.y += 20
+	return crop(img, c.y)
+}
+
+// renderReceipt draws a shop's receipt, no PagoEfectivo voucher: a
+// Peruvian boleta (OP. GRAVADA, IGV, TOTAL, EFECTIVO, VUELTO, dated by its
+// "Fecha de emisión") or an English one (items under a Qty/Price/Amount
+// header, totals with and without GST, rounding, cash and change). Its
+// truth has no CIP or operation: the amount is the TOTAL paid and the
+// payment time its date (the minute when it prints a time, the day
+// otherwise, as TimeShown says).
+func renderReceipt(v *Voucher, r *rand.Rand) *image.Gray {
+	w := 576
+	img := blank(w, 1500)
+	f, fb := face(loaded.mono, 21), face(loaded.monoBold, 23)
+	c := &canvas{img: img, y: 50}
+	lh := 29
+	line := func(s string, align int) {
+		x := map[int]int{0: 24, 1: w - 24, 2: w / 2}[align]
+		c.text(f, s, x, align)
+		c.y += lh
+	}
+	row := func(label, value string, ff font.Face) {
+		c.text(f, label, 24, 0)
+		c.text(ff, value, w-24, 1)
+		c.y += lh
+	}
+	v.CIP, v.Operation, v.Currency = "", "", "PEN"
+	// Items that add up to the total: two or three lines.
+	n := 2 + r.IntN(2)
+	parts := make([]int64, n)
+	left := v.cents
+	for i := range parts[:n-1] {
+		parts[i] = (left / int64(n-i)) / 10 * 10
+		left -= parts[i]
+	}
+	parts[n-1] = left
+	names := []string{"GASEOSA 500ML", "PAN FRANCES", "ARROZ 5KG", "ACEITE 1L", "LECHE EVAP", "DETERGENTE", "CUADERNO A4", "PILAS AA"}
+	t := v.paid
+	withTime := r.IntN(3) != 0
+	v.TimeShown = "minute"
+	if !withTime {
+		v.TimeShown = ""
+		v.paid = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, lima)
+	} else {
+		v.paid = v.paid.Truncate(time.Minute)
+	}
+	if r.IntN(2) == 0 {
+		// A Peruvian boleta: the total includes IGV (18 %).
+		c.text(fb, pick(r, "BODEGA DON PEPE E.I.R.L.", "MINIMARKET LA ECONOMICA", "LIBRERIA SAN MARCOS SAC"), w/2, 2)
+		c.y += lh
+		line(fmt.Sprintf("RUC: 20%09d", r.IntN(999999999)), 2)
+		line("AV. LOS INCAS 123 - LIMA", 2)
+		line("BOLETA DE VENTA ELECTRONICA", 2)
+		line(fmt.Sprintf("B%03d-%08d", 1+r.IntN(9), r.IntN(99999999)), 2)
+		day := t.Format("02/01/2006")
+		if withTime {
+			day += " " + t.Format("15:04")
+		}
+		line(pick(r, "Fecha de emisión: ", "FECHA EMISION: ")+day, 0)
+		line(strings.Repeat("-", 40), 0)
+		line("CANT DESCRIPCION        IMPORTE", 0)
+		for i, p := range parts {
+			row(fmt.Sprintf("%d %s", 1+i%2, names[r.IntN(len(names))]), cents(p), f)
+		}
+		line(strings.Repeat("-", 40), 0)
+		base := v.cents * 100 / 118
+		row("OP. GRAVADA", cents(base), f)
+		row("IGV 18%", cents(v.cents-base), f)
+		row("TOTAL", "S/ "+cents(v.cents), fb)
+		paid := (v.cents/1000 + 1) * 1000
+		row("EFECTIVO", "S/ "+cents(paid), f)
+		row("VUELTO", "S/ "+cents(paid-v.cents), f)
+		line("GRACIAS POR SU COMPRA", 2)
+	} else {
+		// An English receipt: GST (6 %) included, rounding, cash and change.
+		c.text(fb, pick(r, "SANYU STATIONERY SHOP", "RESTORAN WAN SHENG", "99 SPEED MART S/B"), w/2, 2)
+		c.y += lh
+		line(fmt.Sprintf("(%06d-%s)", r.IntN(999999), pick(r, "W", "K", "X")), 2)
+		line("NO. 31G, JALAN SETIA INDAH", 2)
+		line(fmt.Sprintf("GST ID No: %012d", r.Int64N(999999999999)), 2)
+		line("TAX INVOICE", 2)
+		line(fmt.Sprintf("INV NO: CS-%07d", r.IntN(9999999)), 0)
+		day := t.Format(pick(r, "02/01/2006", "02-01-2006"))
+		if withTime {
+			day += " " + t.Format("15:04")
+		}
+		line("DATE : "+day, 0)
+		line(strings.Repeat("-", 40), 0)
+		line("DESCRIPTION    QTY  PRICE  AMOUNT", 0)
+		for _, p := range parts {
+			row(names[r.IntN(len(names))]+"  1", cents(p), f)
+		}
+		line(strings.Repeat("-", 40), 0)
+		gst := v.cents * 6 / 106
+		row(pick(r, "Total Qty:", "TOTAL QTY:"), fmt.Sprint(n), f)
+		row(pick(r, "Total (Excluding GST):", "TOTAL SALES (EXCL GST)"), cents(v.cents-gst), f)
+		row(pick(r, "Total GST @6%:", "GST 6%"), cents(gst), f)
+		row("Rounding", "0.00", f)
+		row(pick(r, "Total (Inclusive of GST):", "TOTAL AMOUNT", "Grand Total"), cents(v.cents), fb)
+		paid := (v.cents/1000 + 1) * 1000
+		row("CASH", cents(paid), f)
+		row("CHANGE", cents(paid-v.cents), f)
+		line("THANK YOU. PLEASE COME AGAIN", 2)
+	}
+	c.y += lh
 	return crop(img, c.y)
 }
 
