@@ -206,7 +206,7 @@ func TestLifecycleAndPersistence(t *testing.T) {
 	if _, err := b.Create(&matcher.Order{Merchant: "m1", OrderID: "X", CIP: "12", AmountCents: 100, Currency: "PEN"}, "api"); constancia.ErrorCode(err) != constancia.EINVALID {
 		t.Fatalf("bad cip: %v", err)
 	}
-	d := b.Match(matcher.Voucher{Merchant: "m1", CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: time.Now(), Confidence: conf(0.9)}, matcher.DefaultPolicy)
+	d := b.Match(matcher.Voucher{Merchant: "m1", CIP: "73488329", AmountCents: 14990, HasAmount: true, Currency: "PEN", PaidAt: t0.Add(2 * time.Hour), Confidence: conf(0.9)}, matcher.DefaultPolicy)
 	if _, err := b.Apply(d, "m1", "r1"); err != nil {
 		t.Fatal(err)
 	}

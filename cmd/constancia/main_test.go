@@ -159,7 +159,8 @@ func TestUsageErrors(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "v")
 	for _, args := range [][]string{{}, {"nope"}, {"scan"}, {"eval"}, {"synth"}, {"scan", "/does/not/exist"},
 		{"synth", "--out", out, "--edit", "cip"}, {"synth", "--out", out, "--edit", "cip", "--template", "thermal"},
-		{"synth", "--out", out, "--edit", "ocr"}, {"synth", "--out", out, "--template", "receipt"}} {
+		{"synth", "--out", out, "--edit", "ocr"}, {"synth", "--out", out, "--template", "poster"},
+		{"synth", "--out", out, "--edit", "amount", "--template", "receipt"}} {
 		_, _, err := runMain(t, args...)
 		if err == nil {
 			t.Errorf("%v: no error", args)
