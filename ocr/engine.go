@@ -565,6 +565,9 @@ func recheckPaidAt(c *gosseract.Client, page *image.Gray, res *Result) {
 	if read < 0.9 || read*basis <= res.Confidence["paid_at"] {
 		return
 	}
+	if r.Fields.TimeShown == "" && res.Fields.TimeShown != "" {
+		return // the line lost the time the page read: not the same reading
+	}
 	res.Fields.PaidAt, res.Fields.TimeShown = r.Fields.PaidAt, r.Fields.TimeShown
 	res.Confidence["paid_at"] = read * basis
 }

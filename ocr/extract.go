@@ -71,6 +71,10 @@ type Result struct {
 	orphans map[string]image.Rectangle // key field not read → the box of its label, found without a value
 	basis   map[string]float64         // cip, operation, paid_at: the share of the confidence that is how the value was found (its pairing), not how it was read
 	label   map[string]labelRank       // how specific the label each field's value was paired with is (absent: found without a label)
+	// dateAlone: paid_at is a receipt's date found without a payment
+	// label (its one date, its issue date), which a reading holding a CIP
+	// does not keep (dropGuesses).
+	dateAlone bool
 }
 
 // labelRank is how surely a label names a field's value: its priority
@@ -394,7 +398,7 @@ var (
 	reTxtMDY   = regexp.MustCompile(`\b(ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic|jan|apr|aug|dec)[a-z]*\.?\s*(\d{1,2}),?\s*(\d{4})\b(?:` + sepPat + datedTimePat + `)?`)
 	reISOT     = regexp.MustCompile(`(\d)t(\d)`) // "2026-11-21t18:05:07": the T of ISO 8601
 	reTime     = regexp.MustCompile(`\b` + timePat)
-	reMoney    = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$|soles|dolares)\s*)?(\d{1,3}(?:[,.']\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
+	reMoney    = regexp.MustCompile(`(?:(s/\s?\.?|s/,|5/\.?|s1\.?|si\.?|sl\.?|\$/\.?|pen|usd|us\s?\$|\$|soles|dolares|rm|myr)\s*)?(\d{1,3}(?:[,.']\d{3})+[.,]\d{2}|\d+[.,]\d{2})\b`)
 	// reMoneySuffix is a currency named after the amount ("75.50 dolares").
 	reMoneySuffix = regexp.MustCompile(`^\s*(soles|pen|dolares|usd|us\$)\b`)
 	reSpacedMoney = regexp.MustCompile(`(s/\s?\.?|s/,|5/\.?|\$/\.?|pen|usd|us\s?\$|\$)\s*(\d{1,3}(?: \d{3})+[.,]\d{2})\b`)
@@ -559,7 +563,7 @@ func lineItems(l line, li int) []*item {
 			continue
 		}
 		// A bare decimal glued to letters (a version, a masked account) is not money.
-		if cur == "" && m[4] > 0 && unicode.IsLetter(rune(low[m[4]-1])) {
+		if m[2] < 0 && cur == "" && m[4] > 0 && unicode.IsLetter(rune(low[m[4]-1])) {
 			continue
 		}
 		it := &item{kind: kMoney, cents: cents, currency: cur}
@@ -886,6 +890,11 @@ func currencyOf(sign string) string {
 	switch c := strings.ReplaceAll(sign, " ", ""); {
 	case strings.HasPrefix(c, "us"), c == "usd", c == "$", c == "dolares", c == "dolar":
 		return "USD"
+	case c == "rm", c == "myr":
+		// A shop receipt's ringgit ("RM12.50"), read so that its digits
+		// glued to the sign are money; no currency a voucher is paid in,
+		// so the page's is inferred.
+		return ""
 	}
 	return "PEN"
 }
@@ -1000,6 +1009,13 @@ func parseDate(re *regexp.Regexp, low string, m []int) (*item, bool) {
 		d, _ = strconv.Atoi(get(1))
 		mo, _ = strconv.Atoi(get(2))
 		y, _ = strconv.Atoi(get(3))
+		sep1, sep2 := strings.TrimSpace(low[m[3]:m[4]]), strings.TrimSpace(low[m[5]:m[6]])
+		if mo > 12 && d <= 12 && y >= 1000 && sep1 == sep2 {
+			// No day-first date ("01/15/2019"): a month-first one, as
+			// an American receipt prints it, with a four-digit year and
+			// one separator ("07 - 21/11" before a date is no date).
+			d, mo = mo, d
+		}
 		if y < 100 {
 			y += 2000
 		}
@@ -1406,8 +1422,11 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		res.Fields.PaidAt, res.Fields.TimeShown = t.date, map[bool]string{true: "second", false: "minute"}[t.secs]
 		res.Confidence["paid_at"] = t.conf * 0.6
 		res.Boxes["paid_at"] = t.box
-	} else if v, basis := unlabelledDateTime(labels, values, rowH); v != nil {
+	} else if v, basis := unlabelledDateTime(labels, values, rowH, !anyRole(labels, rCIP) && res.Fields.CIP == ""); v != nil {
 		res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
+		if !v.hasTime {
+			res.Fields.TimeShown, res.dateAlone = "", true
+		}
 		res.Confidence["paid_at"] = v.conf * basis
 		res.basis["paid_at"] = basis
 		res.Boxes["paid_at"] = v.box
@@ -1421,7 +1440,7 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 		if !v.hasTime {
 			basis *= 0.6
 		}
-		res.Fields.PaidAt = v.date
+		res.Fields.PaidAt, res.dateAlone = v.date, true
 		switch {
 		case !v.hasTime:
 		case v.secs:
@@ -1509,7 +1528,7 @@ func unlabelledAmount(values []*item, medianH int) (*item, float64) {
 // time counts with the unclaimed time beside it or just below it (a
 // wallet's "Fecha" and "Hora" rows, both labels lost), as a labelled
 // date takes its time.
-func unlabelledDateTime(labels, values []*item, rowH float64) (*item, float64) {
+func unlabelledDateTime(labels, values []*item, rowH float64, receipt bool) (*item, float64) {
 	var cands []*item
 	for _, v := range values {
 		if v.kind != kDate || v.pair != nil {
@@ -1529,19 +1548,39 @@ func unlabelledDateTime(labels, values []*item, rowH float64) (*item, float64) {
 			}
 		}
 	}
+	orphanStamp := false
+	for _, l := range labels {
+		orphanStamp = orphanStamp || (l.kind == kDate && l.role.stamp() && l.pair == nil)
+	}
 	if len(cands) == 0 {
+		// A receipt printing one date and no time ("15.01.2019" under
+		// the shop's name): the sale's day, unsure. Not when a stamp's
+		// label stands without its date, which this may be, nor on a
+		// voucher (a page naming or showing a CIP), whose payment is
+		// dated by its label: a date alone there may be any of its
+		// stamps.
+		var only *item
+		n := 0
+		for _, v := range values {
+			if v.kind == kDate && v.pair == nil {
+				only = v
+				n++
+			}
+		}
+		if n == 1 && !orphanStamp && receipt {
+			return only, loneDateConf
+		}
 		return nil, 0
 	}
-	if len(cands) > 1 {
+	if len(cands) > 1 || orphanStamp {
 		return cands[0], 0.5
-	}
-	for _, l := range labels {
-		if l.kind == kDate && l.role.stamp() && l.pair == nil {
-			return cands[0], 0.5
-		}
 	}
 	return cands[0], 0.9
 }
+
+// loneDateConf weighs the one date of a page without a time or a label
+// taken as the payment's day.
+const loneDateConf = 0.45
 
 // issuedConf weighs a receipt's issue date taken as its payment date:
 // below the 0.8 that verifies, so an agent confirms what the receipt
@@ -1698,11 +1737,17 @@ func (r *Result) setFieldText(k, v string) {
 const minFieldConfidence = 0.1
 
 // dropGuesses removes the fields read with less than minFieldConfidence.
+// A receipt's date found without a payment label goes when the reading
+// holds a CIP: a voucher is dated by its label, and a pass that read
+// neither its CIP nor that label took one of its other dates.
 func (r *Result) dropGuesses() {
 	for k, c := range r.Confidence {
 		if c < minFieldConfidence {
 			r.clear(k)
 		}
+	}
+	if r.dateAlone && r.Fields.CIP != "" {
+		r.clear("paid_at")
 	}
 }
 
@@ -1716,7 +1761,7 @@ func (r *Result) clear(k string) {
 	case "amount":
 		r.Fields.AmountCents, r.Fields.HasAmount, r.Fields.Currency = 0, false, ""
 	case "paid_at":
-		r.Fields.PaidAt, r.Fields.TimeShown = time.Time{}, ""
+		r.Fields.PaidAt, r.Fields.TimeShown, r.dateAlone = time.Time{}, "", false
 	}
 	delete(r.Confidence, k)
 	delete(r.Boxes, k)
@@ -1828,7 +1873,7 @@ func (r *Result) merge(o *Result) {
 		}
 	}
 	if better("paid_at") {
-		r.Fields.PaidAt, r.Fields.TimeShown = o.Fields.PaidAt, o.Fields.TimeShown
+		r.Fields.PaidAt, r.Fields.TimeShown, r.dateAlone = o.Fields.PaidAt, o.Fields.TimeShown, o.dateAlone
 		take("paid_at")
 		a, ok := o.Asides["weekday"] // read with the date: goes with it
 		r.setAside("weekday", a, ok)

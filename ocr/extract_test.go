@@ -855,6 +855,34 @@ func TestDropGuesses(t *testing.T) {
 	}
 }
 
+// TestDateAloneOnVoucher: a pass that read neither a voucher's CIP nor
+// its payment date's label may take the page's one date as a receipt's
+// (v0175, a blurred screen photo, took a wrong day so); merged with a pass
+// that read the CIP, the date is dropped, while a receipt keeps it.
+func TestDateAloneOnVoucher(t *testing.T) {
+	page := image.Rect(0, 0, 600, 200)
+	alone := func() *Result {
+		return extract(layout([]cell{{0, "Pago exitoso"}}, []cell{{0, "17/10/2026"}}, []cell{{0, "Importe:"}, {20, "S/ 12.00"}}), page)
+	}
+	r := alone()
+	if r.Fields.PaidAt.IsZero() || !r.dateAlone {
+		t.Fatalf("a page without a CIP took no lone date: %+v", r.Fields)
+	}
+	r.dropGuesses()
+	if r.Fields.PaidAt.IsZero() {
+		t.Fatalf("a receipt's one date dropped")
+	}
+	v := extract(layout([]cell{{0, "Código CIP:"}, {20, "96404137"}}), page)
+	v.merge(alone())
+	if v.Fields.PaidAt.IsZero() {
+		t.Fatalf("the merge took no date: %+v", v.Fields)
+	}
+	v.dropGuesses()
+	if !v.Fields.PaidAt.IsZero() || v.Confidence["paid_at"] != 0 {
+		t.Fatalf("a voucher kept a date found alone: %+v %v", v.Fields, v.Confidence)
+	}
+}
+
 // TestPaymentTimeStyles: 12-hour times around midnight and noon, two-digit
 // years, month-first English dates and ISO 8601's T.
 func TestPaymentTimeStyles(t *testing.T) {
@@ -1585,5 +1613,45 @@ func TestLostPoint(t *testing.T) {
 				t.Errorf("amount read across a lost point at %.2f, want at most %.2f", r.Confidence["amount"], 0.9*lostPointConf)
 			}
 		})
+	}
+}
+
+// TestExtractReceiptFormats: the ways receipts print a total and a date
+// (a ringgit sign glued to the digits, a month-first date, a date alone
+// with no label and no time) are read on a page that names no CIP.
+func TestExtractReceiptFormats(t *testing.T) {
+	for _, tc := range []struct{ total, date, ttext, dtext string }{
+		{"12.50", "2019-01-15", "TOTAL RM 12.50", "15/01/2019 11:05:16 AM"},
+		{"12.50", "2018-01-15", "Total : RM12.50", "Date: 2018-01-15"},
+		{"12.50", "2018-01-15", "TOTAL INCL. GST : 12.50", "DATE: 15-Jan-2018"},
+		{"12.50", "2018-01-15", "Nett Total 12.50", "Jan 15, 2018"},
+		{"12.50", "2019-01-15", "Total Amount (RM) 12.50", "DATE 01/15/2019"},
+		{"12.50", "2019-01-15", "Grand Total (RM): 12.50", "15.01.2019"},
+		{"12.50", "2019-01-15", "TOTAL PAYABLE 12.50", "DATE 15/01/19 TIME 11:05"},
+		{"1,250.50", "2019-01-15", "TOTAL 1,250.50", "15/01/2019"},
+		{"12.50", "2019-01-15", "TOTAL: MYR 12.50", "15 JAN 2019"},
+		{"12.50", "2017-12-25", "Total Sales (Inclusive GST) 12.50", "25/12/2017 09:30"},
+	} {
+		ws := layout(
+			[]cell{{0, "KEDAI RUNCIT ABC SDN BHD"}},
+			[]cell{{0, tc.dtext}},
+			[]cell{{0, "ITEM A"}, {30, "5.00"}},
+			[]cell{{0, "ITEM B"}, {30, "7.50"}},
+			[]cell{{0, tc.ttext}},
+			[]cell{{0, "CASH"}, {30, "20.00"}},
+			[]cell{{0, "CHANGE"}, {30, "7.50"}},
+		)
+		r := extract(ws, image.Rect(0, 0, 1000, 1000))
+		got, date := r.Fields.Amount(), ""
+		if !r.Fields.PaidAt.IsZero() {
+			date = r.Fields.PaidAt.Format(time.DateOnly)
+		}
+		want := tc.total
+		if want == "1,250.50" {
+			want = "1250.50"
+		}
+		if got != want || date != tc.date {
+			t.Errorf("%q / %q: got %q %q (%.2f %.2f)", tc.ttext, tc.dtext, got, date, r.Confidence["amount"], r.Confidence["paid_at"])
+		}
 	}
 }
