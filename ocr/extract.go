@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Lima is Peru's time zone: UTC−5 all year (no daylight saving since 1994).
@@ -321,6 +322,12 @@ func repairNumeric(w string) string {
 		}
 	}
 	if digits == 0 || alnum < 2 {
+		return prefix + w
+	}
+	// A word that begins with a letter and holds more look-alikes than
+	// digits is a word OCR misread a letter of ("GO0OODS" for GOODS), not
+	// a number: repaired, it was a 7-digit CIP.
+	if first, _ := utf8.DecodeRuneInString(w); alnum >= 6 && 2*digits < alnum && unicode.IsLetter(first) {
 		return prefix + w
 	}
 	var sb strings.Builder

@@ -504,7 +504,10 @@ func TestParseCents(t *testing.T) {
 }
 
 func TestRepairNumeric(t *testing.T) {
-	for in, want := range map[string]string{"5O9l2277": "50912277", "S/3.OO": "S/3.00", "Operación": "Operación", "B8O": "880", "CIP": "CIP"} {
+	for in, want := range map[string]string{"5O9l2277": "50912277", "S/3.OO": "S/3.00", "Operación": "Operación", "B8O": "880", "CIP": "CIP",
+		"S/1OO.OO": "S/100.00", "O0123456": "00123456",
+		"GO0OODS": "GO0OODS", // a receipt's GOODS misread, no 7-digit code
+	} {
 		if got := repairNumeric(in); got != want {
 			t.Errorf("repairNumeric(%q) = %q, want %q", in, got, want)
 		}

@@ -147,6 +147,8 @@ var labelDefs = []labelDef{
 	{"nro de orden", kNum, rOther, 0}, {"id", kNum, rOther, 0}, {"ticket", kNum, rOther, 0},
 	{"cod establecimiento", kNum, rOther, 0}, {"establecimiento", kNum, rOther, 0},
 	// a shop receipt's own numbers
+	{"gst reg no", kNum, rOther, 0}, {"gst id", kNum, rOther, 0}, {"gst id no", kNum, rOther, 0},
+	{"gst reg", kNum, rOther, 0}, {"gst no", kNum, rOther, 0}, {"tax id", kNum, rOther, 0},
 	{"invoice no", kNum, rOther, 0}, {"invoice", kNum, rOther, 0}, {"inv no", kNum, rOther, 0},
 	{"bill no", kNum, rOther, 0}, {"receipt no", kNum, rOther, 0}, {"doc no", kNum, rOther, 0},
 	{"document no", kNum, rOther, 0}, {"serie", kNum, rOther, 0}, {"factura", kNum, rOther, 0},
