@@ -263,7 +263,8 @@ func buildLines(words []Word) []line {
 // lostPoint reports whether words[j], the line's last word, is the cents
 // of a price whose decimal point OCR lost ("659" "00", a monospaced
 // receipt's point read as nothing): two digits, close after a number of
-// one to six digits that does not begin with a zero (a time or date that
+// one to four digits (a longer one is more likely a code OCR split,
+// "116430" "71") that does not begin with a zero (a time or date that
 // lost its colon or slash: "08 30") and follows no other number (a phone
 // number, "311 98 98").
 func lostPoint(words []Word, j int) bool {
@@ -271,7 +272,7 @@ func lostPoint(words []Word, j int) bool {
 		return false
 	}
 	whole, cents := repairNumeric(words[j-1].Text), repairNumeric(words[j].Text)
-	if len(cents) != 2 || !allDigits(cents) || len(whole) > 6 || !allDigits(whole) || (whole[0] == '0' && len(whole) > 1) {
+	if len(cents) != 2 || !allDigits(cents) || len(whole) > 4 || !allDigits(whole) || (whole[0] == '0' && len(whole) > 1) {
 		return false
 	}
 	if j >= 2 && allDigits(strings.Trim(repairNumeric(words[j-2].Text), ".,")) {

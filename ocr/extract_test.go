@@ -1606,6 +1606,9 @@ func TestLostPoint(t *testing.T) {
 		{"digits far apart", layout(
 			[]cell{{0, "Total"}, {16, "659"}, {30, "00"}},
 		), ""},
+		{"a code split in two", layout(
+			[]cell{{0, "Total"}, {26, "116430"}, {33, "71"}},
+		), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := extract(tc.words, image.Rect(0, 0, 1000, 1000))
