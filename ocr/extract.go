@@ -1406,14 +1406,9 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 				}
 			}
 		}
-		res.Fields.PaidAt = t
-		switch {
-		case !hasT:
+		res.Fields.PaidAt, res.Fields.TimeShown = t, timeShown(hasT, secs)
+		if !hasT {
 			c *= 0.6
-		case secs:
-			res.Fields.TimeShown = "second"
-		default:
-			res.Fields.TimeShown = "minute"
 		}
 		res.Confidence["paid_at"] = c
 		res.basis["paid_at"] = c / max(v.conf, 1e-6)
@@ -1427,38 +1422,21 @@ func extract(words []Word, bounds image.Rectangle) *Result {
 	} else if t, ok := dayFromPrintStamp(labels, values, paymentTime(pick(rTime), pick(rDate))); ok {
 		// The payment date is unreadable but its time is not, and the
 		// ticket's print stamp follows within two hours: same day.
-		res.Fields.PaidAt, res.Fields.TimeShown = t.date, map[bool]string{true: "second", false: "minute"}[t.secs]
+		res.Fields.PaidAt, res.Fields.TimeShown = t.date, timeShown(true, t.secs)
 		res.Confidence["paid_at"] = t.conf * 0.6
 		res.Boxes["paid_at"] = t.box
 	} else if v, basis := unlabelledDateTime(labels, values, rowH, !anyRole(labels, rCIP) && res.Fields.CIP == ""); v != nil {
-		res.Fields.PaidAt, res.Fields.TimeShown = v.date, map[bool]string{true: "second", false: "minute"}[v.secs]
-		if !v.hasTime {
-			res.Fields.TimeShown, res.dateAlone = "", true
-		}
-		res.Confidence["paid_at"] = v.conf * basis
-		res.basis["paid_at"] = basis
-		res.Boxes["paid_at"] = v.box
+		dated(res, v, basis, !v.hasTime)
 	} else if l := pick(rIssued); l != nil && l.pair.kind == kDate && !anyRole(labels, rCIP) {
 		// A shop receipt (a boleta, a factura) dates itself by its issue
 		// ("Fecha de emisión"): the sale and its payment. Not on a page
 		// that names a CIP, where the issue is the payment code's creation
 		// (PagoEfectivo's page), before the payment.
-		v := l.pair
 		basis := issuedConf
-		if !v.hasTime {
+		if !l.pair.hasTime {
 			basis *= 0.6
 		}
-		res.Fields.PaidAt, res.dateAlone = v.date, true
-		switch {
-		case !v.hasTime:
-		case v.secs:
-			res.Fields.TimeShown = "second"
-		default:
-			res.Fields.TimeShown = "minute"
-		}
-		res.Confidence["paid_at"] = v.conf * basis
-		res.basis["paid_at"] = basis
-		res.Boxes["paid_at"] = v.box
+		dated(res, l.pair, basis, true)
 	}
 	if l := pick(rPrinted); l != nil && l.pair.kind == kDate {
 		res.aside("printed_at", l, pairConf(l))
@@ -1584,6 +1562,28 @@ func unlabelledDateTime(labels, values []*item, rowH float64, receipt bool) (*it
 		return cands[0], 0.5
 	}
 	return cands[0], 0.9
+}
+
+// timeShown is Fields.TimeShown for a time read (hasTime) with or without
+// its seconds: "second", "minute", or "" for a date alone.
+func timeShown(hasTime, secs bool) string {
+	switch {
+	case !hasTime:
+		return ""
+	case secs:
+		return "second"
+	}
+	return "minute"
+}
+
+// dated sets res's payment time to date v, found without a payment label
+// at basis; alone marks a receipt's date that a reading holding a CIP
+// drops (dropGuesses).
+func dated(res *Result, v *item, basis float64, alone bool) {
+	res.Fields.PaidAt, res.Fields.TimeShown, res.dateAlone = v.date, timeShown(v.hasTime, v.secs), alone
+	res.Confidence["paid_at"] = v.conf * basis
+	res.basis["paid_at"] = basis
+	res.Boxes["paid_at"] = v.box
 }
 
 // loneDateConf weighs the one date of a page without a time or a label
